@@ -1,0 +1,308 @@
+/**
+ * The public API: load a program into a {@link Module}, instantiate it as an
+ * {@link Instance}, run it to an {@link Exit}, inspect and change its state between
+ * runs, resume after host calls, or step instruction by instruction.
+ *
+ * @module
+ */
+import { type IsaProfile, ISA_PROFILES, ISA_V072 } from "./isa/opcodes.ts";
+import { interpret, type MachineState, Status } from "./interpreter/interpreter.ts";
+import { type DecodedProgram, predecode } from "./interpreter/predecode.ts";
+import { Memory, type MemoryRegion } from "./memory/memory.ts";
+import { type ProgramBlob, parseBlob } from "./program/blob.ts";
+import { ProgramError } from "./program/errors.ts";
+import { parseStandardProgram, type StandardProgram, standardLayout } from "./program/spi.ts";
+
+/** Program container formats. `auto` tries generic, then SPI, then SPI with metadata. */
+export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata";
+
+/** Options for {@link Module.load}. */
+export interface LoadOptions {
+  /** Container format (default `auto`). */
+  format?: ProgramFormat;
+  /** ISA profile name (default `0.7.2`). */
+  isa?: string;
+}
+
+/** Why a run stopped. `pc` is the instruction that caused the exit; `gas` is what is left. */
+export type Exit =
+  | { kind: "halt"; pc: number; gas: bigint }
+  | { kind: "panic"; pc: number; gas: bigint }
+  | { kind: "oog"; pc: number; gas: bigint }
+  | { kind: "fault"; pc: number; gas: bigint; address: number }
+  | { kind: "host"; pc: number; gas: bigint; call: number };
+
+/** Options for {@link Module.instantiate}. */
+export interface InstantiateOptions {
+  /** Starting gas (default 0). */
+  gas?: bigint | number;
+  /** Starting pc (default 0). */
+  pc?: number;
+  /** Argument blob, for standard programs (default empty). */
+  args?: Uint8Array;
+  /** Register values; entries given here override the initial registers. */
+  registers?: readonly (bigint | number | undefined)[];
+  /** Memory regions to map, for generic programs (standard programs use the §12 layout). */
+  memory?: readonly MemoryRegion[];
+  /** Initial `sbrk` heap pointer (default: standard layout's heap end, or the end of the highest mapped low region). */
+  heapStart?: number;
+}
+
+/** Gas above this is held as a BigInt reserve and fed to the interpreter in chunks. */
+const GAS_CHUNK = 2 ** 52;
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * A loaded, validated and pre-decoded program. Immutable; instantiate it any number of times.
+ *
+ * @example
+ * ```ts
+ * import { Module } from "./engine.ts";
+ * // load_imm r7, 42 ; then run off the end (implicit trap)
+ * const mod = Module.load(new Uint8Array([0, 0, 3, 51, 7, 42, 0b001]));
+ * const vm = mod.instantiate({ gas: 100n });
+ * console.log(vm.run(), vm.getRegister(7)); // { kind: "panic", pc: 3, gas: 98n } 42n
+ * ```
+ */
+export class Module {
+  /** The detected or given format. */
+  readonly format: Exclude<ProgramFormat, "auto">;
+  /** The generic blob (jump table, code, bitmask). */
+  readonly blob: ProgramBlob;
+  /** The standard-program wrapper, for SPI formats. */
+  readonly standard: StandardProgram | undefined;
+  /** The ISA profile the code is decoded with. */
+  readonly isa: IsaProfile;
+  /** Pre-decoded form used by the interpreter. */
+  readonly decoded: DecodedProgram;
+
+  private constructor(format: Exclude<ProgramFormat, "auto">, blob: ProgramBlob, standard: StandardProgram | undefined, isa: IsaProfile) {
+    this.format = format;
+    this.blob = blob;
+    this.standard = standard;
+    this.isa = isa;
+    this.decoded = predecode(blob, isa);
+  }
+
+  /**
+   * Parse and validate a program.
+   *
+   * @throws {ProgramError} on malformed input (the offset and reason are in the message).
+   * @throws {RangeError} on an unknown ISA profile name.
+   */
+  static load(bytes: Uint8Array, options: LoadOptions = {}): Module {
+    const isa = ISA_PROFILES.get(options.isa ?? ISA_V072.name);
+    if (!isa) throw new RangeError(`unknown ISA profile "${options.isa}" (known: ${[...ISA_PROFILES.keys()].join(", ")})`);
+    const format = options.format ?? "auto";
+    if (format === "generic") return new Module(format, parseBlob(bytes), undefined, isa);
+    if (format === "spi" || format === "spi-metadata") {
+      const standard = parseStandardProgram(bytes, { metadata: format === "spi-metadata" });
+      return new Module(format, standard.blob, standard, isa);
+    }
+    if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x56 && bytes[2] === 0x4d && bytes[3] === 0) {
+      throw new ProgramError("this is a PolkaVM .polkavm container, which pvmkit cannot load yet", 0);
+    }
+    const failures: ProgramError[] = [];
+    for (const candidate of ["generic", "spi", "spi-metadata"] as const) {
+      try {
+        return Module.load(bytes, { format: candidate, isa: isa.name });
+      } catch (error) {
+        if (!(error instanceof ProgramError)) throw error;
+        failures.push(error);
+      }
+    }
+    const [generic, spi, meta] = failures;
+    const furthest = failures.reduce((a, b) => (b.offset > a.offset ? b : a));
+    throw new ProgramError(
+      `not a valid program in any format: as a generic blob ${generic.message}; as SPI ${spi.message}; ` +
+        `as SPI with metadata ${meta.message}`,
+      furthest.offset,
+    );
+  }
+
+  /** Create a machine for this program. */
+  instantiate(options: InstantiateOptions = {}): Instance {
+    const registers = new Array<bigint>(13).fill(0n);
+    let regions: readonly MemoryRegion[] = options.memory ?? [];
+    let heap = options.heapStart;
+    if (this.standard) {
+      if (options.memory) throw new TypeError("memory regions cannot be given for a standard program: it has its own layout");
+      const layout = standardLayout(this.standard, options.args ?? new Uint8Array(0));
+      regions = layout.regions;
+      layout.registers.forEach((v, i) => (registers[i] = v));
+      heap ??= layout.heapStart;
+    } else if (options.args && options.args.length > 0) {
+      throw new TypeError("arguments can only be given to a standard (SPI) program");
+    }
+    heap ??= defaultHeapStart(regions);
+    options.registers?.forEach((v, i) => {
+      if (v !== undefined) registers[i] = toU64(v, `register ${i}`);
+    });
+    return new Instance(this, Memory.create(regions), registers, options.pc ?? 0, toGas(options.gas ?? 0n), heap);
+  }
+}
+
+/**
+ * A running machine: registers, memory, pc and gas.
+ *
+ * After a `host` exit the pc already points past the `ecalli`; the host may change
+ * registers, memory and gas and then call {@link run} again to resume.
+ *
+ * @example
+ * ```ts
+ * import { Module } from "./engine.ts";
+ * // ecalli 3 ; load_imm r7, 1 ; trap
+ * const vm = Module.load(new Uint8Array([0, 0, 6, 10, 3, 51, 7, 1, 0, 0b100101])).instantiate({ gas: 1000n });
+ * const exit = vm.run();
+ * if (exit.kind === "host") vm.setRegister(8, 99n);
+ * console.log(exit.kind, vm.run().kind, vm.getRegister(8)); // host panic 99n
+ * ```
+ */
+export class Instance {
+  /** The program. */
+  readonly module: Module;
+  /** Guest memory. */
+  readonly memory: Memory;
+  private readonly state: MachineState;
+  /** Gas beyond what the interpreter holds as a number. */
+  private gasReserve = 0n;
+
+  /** @internal Use {@link Module.instantiate}. */
+  constructor(module: Module, memory: Memory, registers: readonly bigint[], pc: number, gas: bigint, heap: number) {
+    this.module = module;
+    this.memory = memory;
+    this.state = { regs: new Int32Array(26), pc, gas: 0, heap, exitArg: 0 };
+    registers.forEach((v, i) => this.setRegister(i, v));
+    this.gas = gas;
+    this.pc = pc;
+  }
+
+  /** Program counter: where the next run starts. */
+  get pc(): number {
+    return this.state.pc;
+  }
+  set pc(value: number) {
+    if (!Number.isInteger(value) || value < 0 || value >= 2 ** 32) throw new RangeError(`invalid pc ${value}`);
+    this.state.pc = value;
+  }
+
+  /** Gas left (negative only after an out-of-gas exit, per the GP). */
+  get gas(): bigint {
+    return BigInt(this.state.gas) + this.gasReserve;
+  }
+  set gas(value: bigint) {
+    const g = BigInt(value);
+    if (g < -(1n << 63n) || g >= 1n << 63n) throw new RangeError(`gas ${g} is outside the signed 64-bit range`);
+    if (g > BigInt(GAS_CHUNK)) {
+      this.state.gas = GAS_CHUNK;
+      this.gasReserve = g - BigInt(GAS_CHUNK);
+    } else {
+      this.state.gas = Number(g);
+      this.gasReserve = 0n;
+    }
+  }
+
+  /** The current `sbrk` heap pointer. */
+  get heapPointer(): number {
+    return this.state.heap;
+  }
+
+  /** Register `index` (0..12) as an unsigned 64-bit value. */
+  getRegister(index: number): bigint {
+    checkRegister(index);
+    const lo = this.state.regs[2 * index] >>> 0;
+    const hi = this.state.regs[2 * index + 1] >>> 0;
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Set register `index` (0..12); negative values are taken mod 2^64. */
+  setRegister(index: number, value: bigint | number): void {
+    checkRegister(index);
+    const v = toU64(value, `register ${index}`);
+    this.state.regs[2 * index] = Number(v & 0xffffffffn) | 0;
+    this.state.regs[2 * index + 1] = Number(v >> 32n) | 0;
+  }
+
+  /** All 13 registers. */
+  get registers(): bigint[] {
+    return Array.from({ length: 13 }, (_, i) => this.getRegister(i));
+  }
+  set registers(values: readonly (bigint | number)[]) {
+    if (values.length !== 13) throw new RangeError(`expected 13 registers, got ${values.length}`);
+    values.forEach((v, i) => this.setRegister(i, v));
+  }
+
+  /** Run until the machine exits. */
+  run(): Exit {
+    return this.execute(Infinity)!;
+  }
+
+  /**
+   * Execute exactly one instruction. Returns the exit if that instruction exited
+   * (or could not be paid for), else undefined.
+   */
+  step(): Exit | undefined {
+    return this.execute(1);
+  }
+
+  private execute(budget: number): Exit | undefined {
+    const state = this.state;
+    const decoded = this.module.decoded;
+    for (;;) {
+      const status = interpret(decoded, this.memory, state, budget);
+      const gas = () => BigInt(state.gas) + this.gasReserve;
+      switch (status) {
+        case Status.paused:
+          return undefined;
+        case Status.oog:
+          if (this.gasReserve > 0n) {
+            // The number part ran dry; refill from the reserve and carry on exactly.
+            const refill = this.gasReserve > BigInt(GAS_CHUNK) ? BigInt(GAS_CHUNK) : this.gasReserve;
+            this.gasReserve -= refill;
+            state.gas = Number(refill);
+            continue;
+          }
+          return { kind: "oog", pc: state.pc, gas: gas() };
+        case Status.halt:
+          return { kind: "halt", pc: state.pc, gas: gas() };
+        case Status.panic:
+          return { kind: "panic", pc: state.pc, gas: gas() };
+        case Status.fault:
+          return { kind: "fault", pc: state.pc, gas: gas(), address: state.exitArg };
+        case Status.host: {
+          const pc = state.pc;
+          state.pc = pc < decoded.codeLength ? decoded.next[pc] : pc;
+          return { kind: "host", pc, gas: gas(), call: state.exitArg };
+        }
+        default:
+          throw new Error(`internal error: unknown interpreter status ${status}`);
+      }
+    }
+  }
+}
+
+function checkRegister(index: number): void {
+  if (!Number.isInteger(index) || index < 0 || index > 12) throw new RangeError(`register index ${index} is not in 0..12`);
+}
+
+function toU64(value: bigint | number, what: string): bigint {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`${what}: ${value} is not a safe integer`);
+  const v = BigInt(value);
+  if (v < -(1n << 63n) || v > U64) throw new RangeError(`${what}: ${v} does not fit in 64 bits`);
+  return BigInt.asUintN(64, v);
+}
+
+function toGas(value: bigint | number): bigint {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`gas ${value} is not a safe integer`);
+  return BigInt(value);
+}
+
+/** Heap start for generic programs: the end of the highest mapped region in the lower half of the space. */
+function defaultHeapStart(regions: readonly MemoryRegion[]): number {
+  let end = 0x10000;
+  for (const r of regions) {
+    const regionEnd = Math.ceil((r.address + r.length) / 4096) * 4096;
+    if (r.address < 2 ** 31 && regionEnd > end) end = regionEnd;
+  }
+  return end;
+}
