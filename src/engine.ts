@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { type IsaProfile, ISA_PROFILES, ISA_V072 } from "./isa/opcodes.ts";
+import { ISA_PROFILES, ISA_V072, type IsaProfile } from "./isa/opcodes.ts";
 import { interpret, type MachineState, Status } from "./interpreter/interpreter.ts";
 import { type DecodedProgram, predecode } from "./interpreter/predecode.ts";
+export type { DecodedProgram };
 import { Memory, type MemoryRegion } from "./memory/memory.ts";
-import { type ProgramBlob, parseBlob } from "./program/blob.ts";
+import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
-import { parseStandardProgram, type StandardProgram, standardLayout } from "./program/spi.ts";
+import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
 
 /** Program container formats. `auto` tries generic, then SPI, then SPI with metadata. */
 export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata";
@@ -73,10 +74,15 @@ export class Module {
   readonly standard: StandardProgram | undefined;
   /** The ISA profile the code is decoded with. */
   readonly isa: IsaProfile;
-  /** Pre-decoded form used by the interpreter. */
+  /** Pre-decoded form used by the interpreter (internal layout; may change between versions). */
   readonly decoded: DecodedProgram;
 
-  private constructor(format: Exclude<ProgramFormat, "auto">, blob: ProgramBlob, standard: StandardProgram | undefined, isa: IsaProfile) {
+  private constructor(
+    format: Exclude<ProgramFormat, "auto">,
+    blob: ProgramBlob,
+    standard: StandardProgram | undefined,
+    isa: IsaProfile,
+  ) {
     this.format = format;
     this.blob = blob;
     this.standard = standard;
@@ -92,7 +98,9 @@ export class Module {
    */
   static load(bytes: Uint8Array, options: LoadOptions = {}): Module {
     const isa = ISA_PROFILES.get(options.isa ?? ISA_V072.name);
-    if (!isa) throw new RangeError(`unknown ISA profile "${options.isa}" (known: ${[...ISA_PROFILES.keys()].join(", ")})`);
+    if (!isa) {
+      throw new RangeError(`unknown ISA profile "${options.isa}" (known: ${[...ISA_PROFILES.keys()].join(", ")})`);
+    }
     const format = options.format ?? "auto";
     if (format === "generic") return new Module(format, parseBlob(bytes), undefined, isa);
     if (format === "spi" || format === "spi-metadata") {
@@ -126,7 +134,9 @@ export class Module {
     let regions: readonly MemoryRegion[] = options.memory ?? [];
     let heap = options.heapStart;
     if (this.standard) {
-      if (options.memory) throw new TypeError("memory regions cannot be given for a standard program: it has its own layout");
+      if (options.memory) {
+        throw new TypeError("memory regions cannot be given for a standard program: it has its own layout");
+      }
       const layout = standardLayout(this.standard, options.args ?? new Uint8Array(0));
       regions = layout.regions;
       layout.registers.forEach((v, i) => (registers[i] = v));
@@ -245,6 +255,7 @@ export class Instance {
     return this.execute(1);
   }
 
+  /** Run with an instruction budget; undefined when the budget ran out first. */
   private execute(budget: number): Exit | undefined {
     const state = this.state;
     const decoded = this.module.decoded;
@@ -282,18 +293,24 @@ export class Instance {
 }
 
 function checkRegister(index: number): void {
-  if (!Number.isInteger(index) || index < 0 || index > 12) throw new RangeError(`register index ${index} is not in 0..12`);
+  if (!Number.isInteger(index) || index < 0 || index > 12) {
+    throw new RangeError(`register index ${index} is not in 0..12`);
+  }
 }
 
 function toU64(value: bigint | number, what: string): bigint {
-  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`${what}: ${value} is not a safe integer`);
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    throw new RangeError(`${what}: ${value} is not a safe integer`);
+  }
   const v = BigInt(value);
   if (v < -(1n << 63n) || v > U64) throw new RangeError(`${what}: ${v} does not fit in 64 bits`);
   return BigInt.asUintN(64, v);
 }
 
 function toGas(value: bigint | number): bigint {
-  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`gas ${value} is not a safe integer`);
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    throw new RangeError(`gas ${value} is not a safe integer`);
+  }
   return BigInt(value);
 }
 

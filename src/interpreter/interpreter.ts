@@ -20,7 +20,6 @@ import {
   divS64,
   divU64,
   mul64,
-  mulHighU32,
   mulUpperSS,
   mulUpperSU,
   mulUpperUU,
@@ -137,743 +136,743 @@ export function interpret(
       budget -= affordable;
     }
     for (;;) {
-        const o = op[pc];
-        switch (o) {
-          case 0: // trap
-            status = Status.panic;
-            break main;
-          case 1: // fallthrough
-            pc = next[pc];
-            break;
-          case 10: // ecalli
-            state.exitArg = x[pc] >>> 0;
-            status = Status.host;
-            break main;
-          case 20: // load_imm_64
-          case 51: // load_imm
+      const o = op[pc];
+      switch (o) {
+        case 0: // trap
+          status = Status.panic;
+          break main;
+        case 1: // fallthrough
+          pc = next[pc];
+          break;
+        case 10: // ecalli
+          state.exitArg = x[pc] >>> 0;
+          status = Status.host;
+          break main;
+        case 20: // load_imm_64
+        case 51: // load_imm
+          r[ra[pc]] = x[pc];
+          r[ra[pc] + 1] = xh[pc];
+          pc = next[pc];
+          continue;
+
+        // ---- stores of immediates, direct and indirect ----
+        case 30:
+        case 31:
+        case 32:
+        case 33:
+        case 70:
+        case 71:
+        case 72:
+        case 73: {
+          const n = o === 30 || o === 70 ? 1 : o === 31 || o === 71 ? 2 : o === 32 || o === 72 ? 4 : 8;
+          address = o < 70 ? x[pc] >>> 0 : (r[ra[pc]] + x[pc]) >>> 0;
+          const value = y[pc];
+          w = (address + rot) >>> 0;
+          if ((u8[perms + (w >>> 12)] & 2) === 0 || (w & 4095) > 4096 - n) {
+            status = accessSlow(memory, state, address, n, true);
+            if (status >= 0) break main;
+            storeSlow(memory, address, n, value, value >> 31);
+          } else if (n === 1) u8[w] = value;
+          else if (n === 2) view.setInt16(w, value, true);
+          else if (n === 4) view.setInt32(w, value, true);
+          else {
+            view.setInt32(w, value, true);
+            view.setInt32(w + 4, value >> 31, true);
+          }
+          pc = next[pc];
+          continue;
+        }
+
+        // ---- loads: direct (52..58) and indirect (124..130) ----
+        case 52:
+        case 53:
+        case 54:
+        case 55:
+        case 56:
+        case 57:
+        case 58:
+        case 124:
+        case 125:
+        case 126:
+        case 127:
+        case 128:
+        case 129:
+        case 130: {
+          const k = o < 100 ? o - 52 : o - 124;
+          const n = k < 2 ? 1 : k < 4 ? 2 : k < 6 ? 4 : 8;
+          const signed = (k & 1) === 1 && k < 6;
+          address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
+          d = ra[pc];
+          w = (address + rot) >>> 0;
+          if ((u8[perms + (w >>> 12)] & 1) === 0 || (w & 4095) > 4096 - n) {
+            status = accessSlow(memory, state, address, n, false);
+            if (status >= 0) break main;
+            loadSlow(memory, r, address, n, d, signed);
+          } else if (n === 1) {
+            const v = u8[w];
+            r[d] = signed ? (v << 24) >> 24 : v;
+            r[d + 1] = signed ? (v << 24) >> 31 : 0;
+          } else if (n === 2) {
+            const v = signed ? view.getInt16(w, true) : view.getUint16(w, true);
+            r[d] = v;
+            r[d + 1] = v >> 31;
+          } else if (n === 4) {
+            const v = view.getInt32(w, true);
+            r[d] = v;
+            r[d + 1] = signed ? v >> 31 : 0;
+          } else {
+            r[d] = view.getInt32(w, true);
+            r[d + 1] = view.getInt32(w + 4, true);
+          }
+          pc = next[pc];
+          continue;
+        }
+
+        // ---- stores of registers: direct (59..62) and indirect (120..123) ----
+        case 59:
+        case 60:
+        case 61:
+        case 62:
+        case 120:
+        case 121:
+        case 122:
+        case 123: {
+          const k = o < 100 ? o - 59 : o - 120;
+          const n = 1 << k;
+          address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
+          const a = ra[pc];
+          w = (address + rot) >>> 0;
+          if ((u8[perms + (w >>> 12)] & 2) === 0 || (w & 4095) > 4096 - n) {
+            status = accessSlow(memory, state, address, n, true);
+            if (status >= 0) break main;
+            storeSlow(memory, address, n, r[a], r[a + 1]);
+          } else if (n === 1) u8[w] = r[a];
+          else if (n === 2) view.setInt16(w, r[a], true);
+          else if (n === 4) view.setInt32(w, r[a], true);
+          else {
+            view.setInt32(w, r[a], true);
+            view.setInt32(w + 4, r[a + 1], true);
+          }
+          pc = next[pc];
+          continue;
+        }
+
+        // ---- jumps and branches ----
+        case 40: // jump
+        case 80: // load_imm_jump
+          if (o === 80) {
             r[ra[pc]] = x[pc];
             r[ra[pc] + 1] = xh[pc];
-            pc = next[pc];
-            continue;
-
-          // ---- stores of immediates, direct and indirect ----
-          case 30:
-          case 31:
-          case 32:
-          case 33:
-          case 70:
-          case 71:
-          case 72:
-          case 73: {
-            const n = o === 30 || o === 70 ? 1 : o === 31 || o === 71 ? 2 : o === 32 || o === 72 ? 4 : 8;
-            address = o < 70 ? x[pc] >>> 0 : (r[ra[pc]] + x[pc]) >>> 0;
-            const value = y[pc];
-            w = (address + rot) >>> 0;
-            if ((u8[perms + (w >>> 12)] & 2) === 0 || (w & 4095) > 4096 - n) {
-              status = accessSlow(memory, state, address, n, true);
-              if (status >= 0) break main;
-              storeSlow(memory, address, n, value, value >> 31);
-            } else if (n === 1) u8[w] = value;
-            else if (n === 2) view.setInt16(w, value, true);
-            else if (n === 4) view.setInt32(w, value, true);
-            else {
-              view.setInt32(w, value, true);
-              view.setInt32(w + 4, value >> 31, true);
-            }
-            pc = next[pc];
-            continue;
           }
-
-          // ---- loads: direct (52..58) and indirect (124..130) ----
-          case 52:
-          case 53:
-          case 54:
-          case 55:
-          case 56:
-          case 57:
-          case 58:
-          case 124:
-          case 125:
-          case 126:
-          case 127:
-          case 128:
-          case 129:
-          case 130: {
-            const k = o < 100 ? o - 52 : o - 124;
-            const n = k < 2 ? 1 : k < 4 ? 2 : k < 6 ? 4 : 8;
-            const signed = (k & 1) === 1 && k < 6;
-            address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
-            d = ra[pc];
-            w = (address + rot) >>> 0;
-            if ((u8[perms + (w >>> 12)] & 1) === 0 || (w & 4095) > 4096 - n) {
-              status = accessSlow(memory, state, address, n, false);
-              if (status >= 0) break main;
-              loadSlow(memory, r, address, n, d, signed);
-            } else if (n === 1) {
-              const v = u8[w];
-              r[d] = signed ? (v << 24) >> 24 : v;
-              r[d + 1] = signed ? (v << 24) >> 31 : 0;
-            } else if (n === 2) {
-              const v = signed ? view.getInt16(w, true) : view.getUint16(w, true);
-              r[d] = v;
-              r[d + 1] = v >> 31;
-            } else if (n === 4) {
-              const v = view.getInt32(w, true);
-              r[d] = v;
-              r[d + 1] = signed ? v >> 31 : 0;
-            } else {
-              r[d] = view.getInt32(w, true);
-              r[d + 1] = view.getInt32(w + 4, true);
-            }
-            pc = next[pc];
-            continue;
+          if (target[pc] < 0) {
+            status = Status.panic;
+            break main;
           }
-
-          // ---- stores of registers: direct (59..62) and indirect (120..123) ----
-          case 59:
-          case 60:
-          case 61:
-          case 62:
-          case 120:
-          case 121:
-          case 122:
-          case 123: {
-            const k = o < 100 ? o - 59 : o - 120;
-            const n = 1 << k;
-            address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
-            const a = ra[pc];
-            w = (address + rot) >>> 0;
-            if ((u8[perms + (w >>> 12)] & 2) === 0 || (w & 4095) > 4096 - n) {
-              status = accessSlow(memory, state, address, n, true);
-              if (status >= 0) break main;
-              storeSlow(memory, address, n, r[a], r[a + 1]);
-            } else if (n === 1) u8[w] = r[a];
-            else if (n === 2) view.setInt16(w, r[a], true);
-            else if (n === 4) view.setInt32(w, r[a], true);
-            else {
-              view.setInt32(w, r[a], true);
-              view.setInt32(w + 4, r[a + 1], true);
-            }
-            pc = next[pc];
-            continue;
+          pc = target[pc];
+          break;
+        case 50: // jump_ind
+        case 180: { // load_imm_jump_ind: the target uses rB before rA is written
+          if (o === 50) address = (r[ra[pc]] + x[pc]) >>> 0;
+          else {
+            address = (r[rb[pc]] + y[pc]) >>> 0;
+            r[ra[pc]] = x[pc];
+            r[ra[pc] + 1] = xh[pc];
           }
-
-          // ---- jumps and branches ----
-          case 40: // jump
-          case 80: // load_imm_jump
-            if (o === 80) {
-              r[ra[pc]] = x[pc];
-              r[ra[pc] + 1] = xh[pc];
-            }
+          if (address === HALT_ADDRESS) {
+            status = Status.halt;
+            break main;
+          }
+          s = address / 2 - 1; // jump-table index
+          w = address === 0 || (address & 1) !== 0 || s >= program.jumpTableCount
+            ? -1
+            : s < jumpCount
+            ? jumpTargets[s]
+            : zeroWidthTableTarget(program);
+          if (w < 0) {
+            status = Status.panic;
+            break main;
+          }
+          pc = w;
+          break;
+        }
+        case 81:
+        case 82:
+        case 83:
+        case 84:
+        case 85:
+        case 86:
+        case 87:
+        case 88:
+        case 89:
+        case 90:
+        case 170:
+        case 171:
+        case 172:
+        case 173:
+        case 174:
+        case 175: {
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          if (o < 100) {
+            bl = x[pc];
+            bh = xh[pc];
+          } else {
+            bl = r[rb[pc]];
+            bh = r[rb[pc] + 1];
+          }
+          const eq = al === bl && ah === bh;
+          const ltU = (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0));
+          const ltS = ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));
+          let taken: boolean;
+          switch (o) {
+            case 81:
+            case 170:
+              taken = eq;
+              break;
+            case 82:
+            case 171:
+              taken = !eq;
+              break;
+            case 83:
+            case 172:
+              taken = ltU;
+              break;
+            case 84:
+              taken = ltU || eq;
+              break;
+            case 85:
+            case 174:
+              taken = !ltU;
+              break;
+            case 86:
+              taken = !ltU && !eq;
+              break;
+            case 87:
+            case 173:
+              taken = ltS;
+              break;
+            case 88:
+              taken = ltS || eq;
+              break;
+            case 89:
+            case 175:
+              taken = !ltS;
+              break;
+            default: // 90
+              taken = !ltS && !eq;
+          }
+          if (taken) {
             if (target[pc] < 0) {
               status = Status.panic;
               break main;
             }
             pc = target[pc];
-            break;
-          case 50: // jump_ind
-          case 180: { // load_imm_jump_ind: the target uses rB before rA is written
-            if (o === 50) address = (r[ra[pc]] + x[pc]) >>> 0;
-            else {
-              address = (r[rb[pc]] + y[pc]) >>> 0;
-              r[ra[pc]] = x[pc];
-              r[ra[pc] + 1] = xh[pc];
-            }
-            if (address === HALT_ADDRESS) {
-              status = Status.halt;
-              break main;
-            }
-            s = address / 2 - 1; // jump-table index
-            w = address === 0 || (address & 1) !== 0 || s >= program.jumpTableCount
-              ? -1
-              : s < jumpCount
-              ? jumpTargets[s]
-              : zeroWidthTableTarget(program);
-            if (w < 0) {
-              status = Status.panic;
-              break main;
-            }
-            pc = w;
-            break;
-          }
-          case 81:
-          case 82:
-          case 83:
-          case 84:
-          case 85:
-          case 86:
-          case 87:
-          case 88:
-          case 89:
-          case 90:
-          case 170:
-          case 171:
-          case 172:
-          case 173:
-          case 174:
-          case 175: {
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            if (o < 100) {
-              bl = x[pc];
-              bh = xh[pc];
-            } else {
-              bl = r[rb[pc]];
-              bh = r[rb[pc] + 1];
-            }
-            const eq = al === bl && ah === bh;
-            const ltU = (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0));
-            const ltS = ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));
-            let taken: boolean;
-            switch (o) {
-              case 81:
-              case 170:
-                taken = eq;
-                break;
-              case 82:
-              case 171:
-                taken = !eq;
-                break;
-              case 83:
-              case 172:
-                taken = ltU;
-                break;
-              case 84:
-                taken = ltU || eq;
-                break;
-              case 85:
-              case 174:
-                taken = !ltU;
-                break;
-              case 86:
-                taken = !ltU && !eq;
-                break;
-              case 87:
-              case 173:
-                taken = ltS;
-                break;
-              case 88:
-                taken = ltS || eq;
-                break;
-              case 89:
-              case 175:
-                taken = !ltS;
-                break;
-              default: // 90
-                taken = !ltS && !eq;
-            }
-            if (taken) {
-              if (target[pc] < 0) {
-                status = Status.panic;
-                break main;
-              }
-              pc = target[pc];
-            } else pc = next[pc];
-            break;
-          }
+          } else pc = next[pc];
+          break;
+        }
 
-          // ---- two registers ----
-          case 100: // move_reg
+        // ---- two registers ----
+        case 100: // move_reg
+          d = rd[pc];
+          al = r[ra[pc]];
+          r[d + 1] = r[ra[pc] + 1];
+          r[d] = al;
+          pc = next[pc];
+          continue;
+        case 101: { // sbrk
+          d = rd[pc];
+          const result = sbrk(memory, state, r[ra[pc]], r[ra[pc] + 1]);
+          r[d] = result;
+          r[d + 1] = 0;
+          u8 = memory.u8;
+          view = memory.view;
+          perms = memory.permBase;
+          pc = next[pc];
+          continue;
+        }
+        case 102:
+        case 103:
+        case 104:
+        case 105:
+        case 106:
+        case 107:
+        case 108:
+        case 109:
+        case 110:
+        case 111: {
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          let lo: number, hi = 0;
+          switch (o) {
+            case 102:
+              lo = popcount32(al) + popcount32(ah);
+              break;
+            case 103:
+              lo = popcount32(al);
+              break;
+            case 104:
+              lo = ah !== 0 ? Math.clz32(ah) : 32 + Math.clz32(al);
+              break;
+            case 105:
+              lo = Math.clz32(al);
+              break;
+            case 106:
+              lo = al !== 0 ? ctz32(al) : 32 + ctz32(ah);
+              break;
+            case 107:
+              lo = ctz32(al);
+              break;
+            case 108:
+              lo = (al << 24) >> 24;
+              hi = lo >> 31;
+              break;
+            case 109:
+              lo = (al << 16) >> 16;
+              hi = lo >> 31;
+              break;
+            case 110:
+              lo = al & 0xffff;
+              break;
+            default: // 111 reverse_bytes
+              lo = bswap32(ah);
+              hi = bswap32(al);
+          }
+          r[d] = lo;
+          r[d + 1] = hi;
+          pc = next[pc];
+          continue;
+        }
+
+        // ---- two registers + immediate (rA ← f(rB, X)) ----
+        case 131: // add_imm_32
+          d = ra[pc];
+          w = (r[rb[pc]] + x[pc]) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 132: // and_imm
+          d = ra[pc];
+          s = rb[pc];
+          r[d] = r[s] & x[pc];
+          r[d + 1] = r[s + 1] & xh[pc];
+          pc = next[pc];
+          continue;
+        case 133: // xor_imm
+          d = ra[pc];
+          s = rb[pc];
+          r[d] = r[s] ^ x[pc];
+          r[d + 1] = r[s + 1] ^ xh[pc];
+          pc = next[pc];
+          continue;
+        case 134: // or_imm
+          d = ra[pc];
+          s = rb[pc];
+          r[d] = r[s] | x[pc];
+          r[d + 1] = r[s + 1] | xh[pc];
+          pc = next[pc];
+          continue;
+        case 135: // mul_imm_32
+          d = ra[pc];
+          w = Math.imul(r[rb[pc]], x[pc]);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 136: // set_lt_u_imm
+        case 137: // set_lt_s_imm
+        case 142: // set_gt_u_imm
+        case 143: { // set_gt_s_imm
+          d = ra[pc];
+          al = r[rb[pc]];
+          ah = r[rb[pc] + 1];
+          bl = x[pc];
+          bh = xh[pc];
+          let result: boolean;
+          if (o === 136) result = (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0));
+          else if (o === 137) result = ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));
+          else if (o === 142) result = (ah >>> 0) > (bh >>> 0) || (ah === bh && (al >>> 0) > (bl >>> 0));
+          else result = ah > bh || (ah === bh && (al >>> 0) > (bl >>> 0));
+          r[d] = result ? 1 : 0;
+          r[d + 1] = 0;
+          pc = next[pc];
+          continue;
+        }
+        case 138: // shlo_l_imm_32
+          d = ra[pc];
+          w = r[rb[pc]] << (x[pc] & 31);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 139: // shlo_r_imm_32
+          d = ra[pc];
+          w = (r[rb[pc]] >>> (x[pc] & 31)) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 140: // shar_r_imm_32
+          d = ra[pc];
+          w = r[rb[pc]] >> (x[pc] & 31);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 141: // neg_add_imm_32
+          d = ra[pc];
+          w = (x[pc] - r[rb[pc]]) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 144: // shlo_l_imm_alt_32
+          d = ra[pc];
+          w = x[pc] << (r[rb[pc]] & 31);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 145: // shlo_r_imm_alt_32
+          d = ra[pc];
+          w = (x[pc] >>> (r[rb[pc]] & 31)) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 146: // shar_r_imm_alt_32
+          d = ra[pc];
+          w = x[pc] >> (r[rb[pc]] & 31);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 147: // cmov_iz_imm
+        case 148: { // cmov_nz_imm
+          s = rb[pc];
+          const zero = r[s] === 0 && r[s + 1] === 0;
+          if (zero === (o === 147)) {
+            d = ra[pc];
+            r[d] = x[pc];
+            r[d + 1] = xh[pc];
+          }
+          pc = next[pc];
+          continue;
+        }
+        case 149: { // add_imm_64
+          d = ra[pc];
+          al = r[rb[pc]];
+          ah = r[rb[pc] + 1];
+          bl = x[pc];
+          const lo = (al + bl) | 0;
+          r[d + 1] = (ah + xh[pc] + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+          r[d] = lo;
+          pc = next[pc];
+          continue;
+        }
+        case 150: // mul_imm_64
+          mul64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc], xh[pc]);
+          pc = next[pc];
+          continue;
+        case 151: // shlo_l_imm_64
+          shl64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
+          pc = next[pc];
+          continue;
+        case 152: // shlo_r_imm_64
+          shr64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
+          pc = next[pc];
+          continue;
+        case 153: // shar_r_imm_64
+          sar64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
+          pc = next[pc];
+          continue;
+        case 154: { // neg_add_imm_64: X − b
+          d = ra[pc];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          al = x[pc];
+          const lo = (al - bl) | 0;
+          r[d + 1] = (xh[pc] - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+          r[d] = lo;
+          pc = next[pc];
+          continue;
+        }
+        case 155: // shlo_l_imm_alt_64
+          shl64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 156: // shlo_r_imm_alt_64
+          shr64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 157: // shar_r_imm_alt_64
+          sar64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 158: // rot_r_64_imm
+          rotr64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
+          pc = next[pc];
+          continue;
+        case 159: // rot_r_64_imm_alt
+          rotr64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 160: // rot_r_32_imm
+        case 161: { // rot_r_32_imm_alt
+          d = ra[pc];
+          const v = o === 160 ? r[rb[pc]] : x[pc];
+          s = (o === 160 ? x[pc] : r[rb[pc]]) & 31;
+          w = s === 0 ? v : (v >>> s) | (v << (32 - s));
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        }
+
+        // ---- three registers: rD ← f(rA, rB) ----
+        case 190: // add_32
+          d = rd[pc];
+          w = (r[ra[pc]] + r[rb[pc]]) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 191: // sub_32
+          d = rd[pc];
+          w = (r[ra[pc]] - r[rb[pc]]) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 192: // mul_32
+          d = rd[pc];
+          w = Math.imul(r[ra[pc]], r[rb[pc]]);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 193: // div_u_32
+        case 194: // div_s_32
+        case 195: // rem_u_32
+        case 196: { // rem_s_32
+          d = rd[pc];
+          al = r[ra[pc]];
+          bl = r[rb[pc]];
+          if (o === 193) w = bl === 0 ? -1 : (((al >>> 0) / (bl >>> 0)) >>> 0) | 0;
+          else if (o === 195) w = bl === 0 ? al : ((al >>> 0) % (bl >>> 0)) | 0;
+          else if (o === 194) w = bl === 0 ? -1 : al === -0x80000000 && bl === -1 ? al : (al / bl) | 0;
+          else w = bl === 0 ? al : al === -0x80000000 && bl === -1 ? 0 : (al % bl) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        }
+        case 197: // shlo_l_32
+          d = rd[pc];
+          w = r[ra[pc]] << (r[rb[pc]] & 31);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 198: // shlo_r_32
+          d = rd[pc];
+          w = (r[ra[pc]] >>> (r[rb[pc]] & 31)) | 0;
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 199: // shar_r_32
+          d = rd[pc];
+          w = r[ra[pc]] >> (r[rb[pc]] & 31);
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        case 200: { // add_64
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          const lo = (al + bl) | 0;
+          r[d + 1] = (ah + bh + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
+          r[d] = lo;
+          pc = next[pc];
+          continue;
+        }
+        case 201: { // sub_64
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          r[d + 1] = (ah - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+          r[d] = (al - bl) | 0;
+          pc = next[pc];
+          continue;
+        }
+        case 202:
+        case 203:
+        case 204:
+        case 205:
+        case 206:
+        case 213:
+        case 214:
+        case 215: {
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          switch (o) {
+            case 202:
+              mul64(r, d, al, ah, bl, bh);
+              break;
+            case 203:
+              divU64(r, d, al, ah, bl, bh);
+              break;
+            case 204:
+              divS64(r, d, al, ah, bl, bh);
+              break;
+            case 205:
+              remU64(r, d, al, ah, bl, bh);
+              break;
+            case 206:
+              remS64(r, d, al, ah, bl, bh);
+              break;
+            case 213:
+              mulUpperSS(r, d, al, ah, bl, bh);
+              break;
+            case 214:
+              mulUpperUU(r, d, al, ah, bl, bh);
+              break;
+            default:
+              mulUpperSU(r, d, al, ah, bl, bh);
+          }
+          pc = next[pc];
+          continue;
+        }
+        case 207: // shlo_l_64
+          shl64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 208: // shlo_r_64
+          shr64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 209: // shar_r_64
+          sar64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 210: // and
+        case 211: // xor
+        case 212: // or
+        case 224: // and_inv
+        case 225: // or_inv
+        case 226: { // xnor
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          let lo: number, hi: number;
+          if (o === 210) (lo = al & bl), (hi = ah & bh);
+          else if (o === 211) (lo = al ^ bl), (hi = ah ^ bh);
+          else if (o === 212) (lo = al | bl), (hi = ah | bh);
+          else if (o === 224) (lo = al & ~bl), (hi = ah & ~bh);
+          else if (o === 225) (lo = al | ~bl), (hi = ah | ~bh);
+          else (lo = ~(al ^ bl)), (hi = ~(ah ^ bh));
+          r[d] = lo;
+          r[d + 1] = hi;
+          pc = next[pc];
+          continue;
+        }
+        case 216: // set_lt_u
+        case 217: { // set_lt_s
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          const lt = o === 216
+            ? (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0))
+            : ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));
+          r[d] = lt ? 1 : 0;
+          r[d + 1] = 0;
+          pc = next[pc];
+          continue;
+        }
+        case 218: // cmov_iz
+        case 219: { // cmov_nz
+          s = rb[pc];
+          const zero = r[s] === 0 && r[s + 1] === 0;
+          if (zero === (o === 218)) {
             d = rd[pc];
             al = r[ra[pc]];
             r[d + 1] = r[ra[pc] + 1];
             r[d] = al;
-            pc = next[pc];
-            continue;
-          case 101: { // sbrk
-            d = rd[pc];
-            const result = sbrk(memory, state, r[ra[pc]], r[ra[pc] + 1]);
-            r[d] = result;
-            r[d + 1] = 0;
-            u8 = memory.u8;
-            view = memory.view;
-            perms = memory.permBase;
-            pc = next[pc];
-            continue;
           }
-          case 102:
-          case 103:
-          case 104:
-          case 105:
-          case 106:
-          case 107:
-          case 108:
-          case 109:
-          case 110:
-          case 111: {
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            let lo: number, hi = 0;
-            switch (o) {
-              case 102:
-                lo = popcount32(al) + popcount32(ah);
-                break;
-              case 103:
-                lo = popcount32(al);
-                break;
-              case 104:
-                lo = ah !== 0 ? Math.clz32(ah) : 32 + Math.clz32(al);
-                break;
-              case 105:
-                lo = Math.clz32(al);
-                break;
-              case 106:
-                lo = al !== 0 ? ctz32(al) : 32 + ctz32(ah);
-                break;
-              case 107:
-                lo = ctz32(al);
-                break;
-              case 108:
-                lo = (al << 24) >> 24;
-                hi = lo >> 31;
-                break;
-              case 109:
-                lo = (al << 16) >> 16;
-                hi = lo >> 31;
-                break;
-              case 110:
-                lo = al & 0xffff;
-                break;
-              default: // 111 reverse_bytes
-                lo = bswap32(ah);
-                hi = bswap32(al);
-            }
-            r[d] = lo;
-            r[d + 1] = hi;
-            pc = next[pc];
-            continue;
-          }
-
-          // ---- two registers + immediate (rA ← f(rB, X)) ----
-          case 131: // add_imm_32
-            d = ra[pc];
-            w = (r[rb[pc]] + x[pc]) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 132: // and_imm
-            d = ra[pc];
-            s = rb[pc];
-            r[d] = r[s] & x[pc];
-            r[d + 1] = r[s + 1] & xh[pc];
-            pc = next[pc];
-            continue;
-          case 133: // xor_imm
-            d = ra[pc];
-            s = rb[pc];
-            r[d] = r[s] ^ x[pc];
-            r[d + 1] = r[s + 1] ^ xh[pc];
-            pc = next[pc];
-            continue;
-          case 134: // or_imm
-            d = ra[pc];
-            s = rb[pc];
-            r[d] = r[s] | x[pc];
-            r[d + 1] = r[s + 1] | xh[pc];
-            pc = next[pc];
-            continue;
-          case 135: // mul_imm_32
-            d = ra[pc];
-            w = Math.imul(r[rb[pc]], x[pc]);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 136: // set_lt_u_imm
-          case 137: // set_lt_s_imm
-          case 142: // set_gt_u_imm
-          case 143: { // set_gt_s_imm
-            d = ra[pc];
-            al = r[rb[pc]];
-            ah = r[rb[pc] + 1];
-            bl = x[pc];
-            bh = xh[pc];
-            let result: boolean;
-            if (o === 136) result = (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0));
-            else if (o === 137) result = ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));
-            else if (o === 142) result = (ah >>> 0) > (bh >>> 0) || (ah === bh && (al >>> 0) > (bl >>> 0));
-            else result = ah > bh || (ah === bh && (al >>> 0) > (bl >>> 0));
-            r[d] = result ? 1 : 0;
-            r[d + 1] = 0;
-            pc = next[pc];
-            continue;
-          }
-          case 138: // shlo_l_imm_32
-            d = ra[pc];
-            w = r[rb[pc]] << (x[pc] & 31);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 139: // shlo_r_imm_32
-            d = ra[pc];
-            w = (r[rb[pc]] >>> (x[pc] & 31)) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 140: // shar_r_imm_32
-            d = ra[pc];
-            w = r[rb[pc]] >> (x[pc] & 31);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 141: // neg_add_imm_32
-            d = ra[pc];
-            w = (x[pc] - r[rb[pc]]) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 144: // shlo_l_imm_alt_32
-            d = ra[pc];
-            w = x[pc] << (r[rb[pc]] & 31);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 145: // shlo_r_imm_alt_32
-            d = ra[pc];
-            w = (x[pc] >>> (r[rb[pc]] & 31)) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 146: // shar_r_imm_alt_32
-            d = ra[pc];
-            w = x[pc] >> (r[rb[pc]] & 31);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 147: // cmov_iz_imm
-          case 148: { // cmov_nz_imm
-            s = rb[pc];
-            const zero = r[s] === 0 && r[s + 1] === 0;
-            if (zero === (o === 147)) {
-              d = ra[pc];
-              r[d] = x[pc];
-              r[d + 1] = xh[pc];
-            }
-            pc = next[pc];
-            continue;
-          }
-          case 149: { // add_imm_64
-            d = ra[pc];
-            al = r[rb[pc]];
-            ah = r[rb[pc] + 1];
-            bl = x[pc];
-            const lo = (al + bl) | 0;
-            r[d + 1] = (ah + xh[pc] + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
-            r[d] = lo;
-            pc = next[pc];
-            continue;
-          }
-          case 150: // mul_imm_64
-            mul64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc], xh[pc]);
-            pc = next[pc];
-            continue;
-          case 151: // shlo_l_imm_64
-            shl64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
-            pc = next[pc];
-            continue;
-          case 152: // shlo_r_imm_64
-            shr64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
-            pc = next[pc];
-            continue;
-          case 153: // shar_r_imm_64
-            sar64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
-            pc = next[pc];
-            continue;
-          case 154: { // neg_add_imm_64: X − b
-            d = ra[pc];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            al = x[pc];
-            const lo = (al - bl) | 0;
-            r[d + 1] = (xh[pc] - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
-            r[d] = lo;
-            pc = next[pc];
-            continue;
-          }
-          case 155: // shlo_l_imm_alt_64
-            shl64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 156: // shlo_r_imm_alt_64
-            shr64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 157: // shar_r_imm_alt_64
-            sar64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 158: // rot_r_64_imm
-            rotr64(r, ra[pc], r[rb[pc]], r[rb[pc] + 1], x[pc] & 63);
-            pc = next[pc];
-            continue;
-          case 159: // rot_r_64_imm_alt
-            rotr64(r, ra[pc], x[pc], xh[pc], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 160: // rot_r_32_imm
-          case 161: { // rot_r_32_imm_alt
-            d = ra[pc];
-            const v = o === 160 ? r[rb[pc]] : x[pc];
-            s = (o === 160 ? x[pc] : r[rb[pc]]) & 31;
-            w = s === 0 ? v : (v >>> s) | (v << (32 - s));
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          }
-
-          // ---- three registers: rD ← f(rA, rB) ----
-          case 190: // add_32
-            d = rd[pc];
-            w = (r[ra[pc]] + r[rb[pc]]) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 191: // sub_32
-            d = rd[pc];
-            w = (r[ra[pc]] - r[rb[pc]]) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 192: // mul_32
-            d = rd[pc];
-            w = Math.imul(r[ra[pc]], r[rb[pc]]);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 193: // div_u_32
-          case 194: // div_s_32
-          case 195: // rem_u_32
-          case 196: { // rem_s_32
-            d = rd[pc];
-            al = r[ra[pc]];
-            bl = r[rb[pc]];
-            if (o === 193) w = bl === 0 ? -1 : (((al >>> 0) / (bl >>> 0)) >>> 0) | 0;
-            else if (o === 195) w = bl === 0 ? al : ((al >>> 0) % (bl >>> 0)) | 0;
-            else if (o === 194) w = bl === 0 ? -1 : al === -0x80000000 && bl === -1 ? al : (al / bl) | 0;
-            else w = bl === 0 ? al : al === -0x80000000 && bl === -1 ? 0 : (al % bl) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          }
-          case 197: // shlo_l_32
-            d = rd[pc];
-            w = r[ra[pc]] << (r[rb[pc]] & 31);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 198: // shlo_r_32
-            d = rd[pc];
-            w = (r[ra[pc]] >>> (r[rb[pc]] & 31)) | 0;
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 199: // shar_r_32
-            d = rd[pc];
-            w = r[ra[pc]] >> (r[rb[pc]] & 31);
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          case 200: { // add_64
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            const lo = (al + bl) | 0;
-            r[d + 1] = (ah + bh + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0;
-            r[d] = lo;
-            pc = next[pc];
-            continue;
-          }
-          case 201: { // sub_64
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            r[d + 1] = (ah - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
-            r[d] = (al - bl) | 0;
-            pc = next[pc];
-            continue;
-          }
-          case 202:
-          case 203:
-          case 204:
-          case 205:
-          case 206:
-          case 213:
-          case 214:
-          case 215: {
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            switch (o) {
-              case 202:
-                mul64(r, d, al, ah, bl, bh);
-                break;
-              case 203:
-                divU64(r, d, al, ah, bl, bh);
-                break;
-              case 204:
-                divS64(r, d, al, ah, bl, bh);
-                break;
-              case 205:
-                remU64(r, d, al, ah, bl, bh);
-                break;
-              case 206:
-                remS64(r, d, al, ah, bl, bh);
-                break;
-              case 213:
-                mulUpperSS(r, d, al, ah, bl, bh);
-                break;
-              case 214:
-                mulUpperUU(r, d, al, ah, bl, bh);
-                break;
-              default:
-                mulUpperSU(r, d, al, ah, bl, bh);
-            }
-            pc = next[pc];
-            continue;
-          }
-          case 207: // shlo_l_64
-            shl64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 208: // shlo_r_64
-            shr64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 209: // shar_r_64
-            sar64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 210: // and
-          case 211: // xor
-          case 212: // or
-          case 224: // and_inv
-          case 225: // or_inv
-          case 226: { // xnor
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            let lo: number, hi: number;
-            if (o === 210) (lo = al & bl), (hi = ah & bh);
-            else if (o === 211) (lo = al ^ bl), (hi = ah ^ bh);
-            else if (o === 212) (lo = al | bl), (hi = ah | bh);
-            else if (o === 224) (lo = al & ~bl), (hi = ah & ~bh);
-            else if (o === 225) (lo = al | ~bl), (hi = ah | ~bh);
-            else (lo = ~(al ^ bl)), (hi = ~(ah ^ bh));
-            r[d] = lo;
-            r[d + 1] = hi;
-            pc = next[pc];
-            continue;
-          }
-          case 216: // set_lt_u
-          case 217: { // set_lt_s
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            const lt = o === 216
-              ? (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0))
-              : ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));
-            r[d] = lt ? 1 : 0;
-            r[d + 1] = 0;
-            pc = next[pc];
-            continue;
-          }
-          case 218: // cmov_iz
-          case 219: { // cmov_nz
-            s = rb[pc];
-            const zero = r[s] === 0 && r[s + 1] === 0;
-            if (zero === (o === 218)) {
-              d = rd[pc];
-              al = r[ra[pc]];
-              r[d + 1] = r[ra[pc] + 1];
-              r[d] = al;
-            }
-            pc = next[pc];
-            continue;
-          }
-          case 220: // rot_l_64
-            rotr64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], (64 - (r[rb[pc]] & 63)) & 63);
-            pc = next[pc];
-            continue;
-          case 222: // rot_r_64
-            rotr64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
-            pc = next[pc];
-            continue;
-          case 221: // rot_l_32
-          case 223: { // rot_r_32
-            d = rd[pc];
-            const v = r[ra[pc]];
-            s = r[rb[pc]] & 31;
-            if (o === 221) s = (32 - s) & 31;
-            w = s === 0 ? v : (v >>> s) | (v << (32 - s));
-            r[d] = w;
-            r[d + 1] = w >> 31;
-            pc = next[pc];
-            continue;
-          }
-          case 227: // max
-          case 228: // max_u
-          case 229: // min
-          case 230: { // min_u
-            d = rd[pc];
-            al = r[ra[pc]];
-            ah = r[ra[pc] + 1];
-            bl = r[rb[pc]];
-            bh = r[rb[pc] + 1];
-            const lt = o === 227 || o === 229
-              ? ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0))
-              : (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0));
-            const takeA = o === 227 || o === 228 ? !lt : lt;
-            r[d] = takeA ? al : bl;
-            r[d + 1] = takeA ? ah : bh;
-            pc = next[pc];
-            continue;
-          }
-          case STOP: {
-            // The first instruction of a partly paid block that was not paid for.
-            op[stopAt] = stopSaved;
-            stopAt = -1;
-            state.pc = pc;
-            if (stopIsPause) {
-              state.gas = gas;
-              return Status.paused;
-            }
-            state.gas = gas - 1; // the GP reports the overdrawn value
-            return Status.oog;
-          }
-          default:
-            // Decoding maps every undefined opcode to trap, so this is unreachable.
-            throw new Error(`internal error: opcode ${o} reached the interpreter loop`);
+          pc = next[pc];
+          continue;
         }
-        // Terminators end up here: the next instruction starts a new block.
-        break;
+        case 220: // rot_l_64
+          rotr64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], (64 - (r[rb[pc]] & 63)) & 63);
+          pc = next[pc];
+          continue;
+        case 222: // rot_r_64
+          rotr64(r, rd[pc], r[ra[pc]], r[ra[pc] + 1], r[rb[pc]] & 63);
+          pc = next[pc];
+          continue;
+        case 221: // rot_l_32
+        case 223: { // rot_r_32
+          d = rd[pc];
+          const v = r[ra[pc]];
+          s = r[rb[pc]] & 31;
+          if (o === 221) s = (32 - s) & 31;
+          w = s === 0 ? v : (v >>> s) | (v << (32 - s));
+          r[d] = w;
+          r[d + 1] = w >> 31;
+          pc = next[pc];
+          continue;
+        }
+        case 227: // max
+        case 228: // max_u
+        case 229: // min
+        case 230: { // min_u
+          d = rd[pc];
+          al = r[ra[pc]];
+          ah = r[ra[pc] + 1];
+          bl = r[rb[pc]];
+          bh = r[rb[pc] + 1];
+          const lt = o === 227 || o === 229
+            ? ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0))
+            : (ah >>> 0) < (bh >>> 0) || (ah === bh && (al >>> 0) < (bl >>> 0));
+          const takeA = o === 227 || o === 228 ? !lt : lt;
+          r[d] = takeA ? al : bl;
+          r[d + 1] = takeA ? ah : bh;
+          pc = next[pc];
+          continue;
+        }
+        case STOP: {
+          // The first instruction of a partly paid block that was not paid for.
+          op[stopAt] = stopSaved;
+          stopAt = -1;
+          state.pc = pc;
+          if (stopIsPause) {
+            state.gas = gas;
+            return Status.paused;
+          }
+          state.gas = gas - 1; // the GP reports the overdrawn value
+          return Status.oog;
+        }
+        default:
+          // Decoding maps every undefined opcode to trap, so this is unreachable.
+          throw new Error(`internal error: opcode ${o} reached the interpreter loop`);
       }
+      // Terminators end up here: the next instruction starts a new block.
+      break;
+    }
   }
 
   // A mid-block exit: refund the instructions after pc that were paid for at block entry

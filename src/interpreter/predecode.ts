@@ -6,21 +6,26 @@
  * @module
  */
 import { decodeInstruction, isOpcodePosition, skipTable } from "../isa/decode.ts";
-import { type IsaProfile, ISA_V072, OPCODE_BY_CODE } from "../isa/opcodes.ts";
+import { ISA_V072, type IsaProfile, OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 
 /** Flat, pc-indexed decoded form of a program (arrays have |c| + 1 entries; the last is the implicit trap). */
 export interface DecodedProgram {
+  /** |c|. */
   readonly codeLength: number;
   /** Canonical opcode per position; 0 (trap) where no valid instruction starts. */
   readonly op: Uint8Array;
-  /** Register operands ×2 (index of the low word in the split register file). */
+  /** Register rA ×2 (index of its low word in the split register file). */
   readonly ra: Uint8Array;
+  /** Register rB ×2. */
   readonly rb: Uint8Array;
+  /** Register rD ×2. */
   readonly rd: Uint8Array;
-  /** Immediate X (low word, signed), its high word, and immediate Y. */
+  /** Immediate X, low word (signed). */
   readonly x: Int32Array;
+  /** Immediate X, high word. */
   readonly xh: Int32Array;
+  /** Immediate Y (signed 32-bit; its high word is its sign). */
   readonly y: Int32Array;
   /** Static branch target if it is a block start, else -1 (taking the branch panics). */
   readonly target: Int32Array;
@@ -114,5 +119,20 @@ export function predecode(blob: ProgramBlob, profile: IsaProfile = ISA_V072): De
     jumpTargets[i] = t >= 0 && t < n && blockStart[t] ? t : -1;
   }
 
-  return { codeLength: n, op, ra, rb, rd, x, xh, y, target, next, cost, blockStart, jumpTargets, jumpTableCount: count };
+  return {
+    codeLength: n,
+    op,
+    ra,
+    rb,
+    rd,
+    x,
+    xh,
+    y,
+    target,
+    next,
+    cost,
+    blockStart,
+    jumpTargets,
+    jumpTableCount: count,
+  };
 }

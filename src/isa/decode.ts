@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type IsaProfile, ISA_V072, OPCODE_BY_CODE, type OpcodeInfo } from "./opcodes.ts";
+import { ISA_V072, type IsaProfile, OPCODE_BY_CODE, type OpcodeInfo } from "./opcodes.ts";
 
 /** Maximum number of argument bytes after an opcode (spec §4.1). */
 export const MAX_SKIP = 24;
@@ -22,9 +22,11 @@ export interface Instruction {
   info: OpcodeInfo;
   /** True if the raw byte was a defined opcode with its bitmask bit set. */
   valid: boolean;
-  /** Register operands by role (spec §5): rA, rB and rD. */
+  /** Register rA (spec §5), 0..12. */
   ra: number;
+  /** Register rB, 0..12. */
   rb: number;
+  /** Register rD (destination of two- and three-register forms), 0..12. */
   rd: number;
   /** First immediate, sign-extended from at most 4 bytes, as a signed 32-bit number. For `load_imm_64`, the low 32 bits (as signed). */
   x: number;

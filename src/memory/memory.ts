@@ -38,8 +38,7 @@ export const CONTEXT_BYTES = 65536;
 const CONTROL_BYTES = MAP_BYTES + CONTEXT_BYTES;
 const MAX_WASM_PAGES = 65536;
 
-const permOf = (access: PageAccess) =>
-  access === "write" ? PERM_WRITE : access === "read" ? PERM_READ : PERM_NONE;
+const permOf = (access: PageAccess) => access === "write" ? PERM_WRITE : access === "read" ? PERM_READ : PERM_NONE;
 
 /** A region to map at creation. */
 export interface MemoryRegion {
@@ -65,6 +64,7 @@ export interface MemoryRegion {
  * ```
  */
 export class MemoryAccessError extends Error {
+  /** Create the error for the lowest inaccessible `address`. */
   constructor(
     /** The lowest inaccessible guest address of the range. */
     readonly address: number,
@@ -214,7 +214,7 @@ export class Memory {
     const wasmPages = this.u8.length >>> PAGE_SHIFT;
     for (let w = firstWasmPage; w < wasmPages; w++) {
       if (this.u8[this.permBase + w] !== PERM_NONE) {
-        pages.push((((w * PAGE_SIZE - this.rotation) >>> 0) >>> PAGE_SHIFT));
+        pages.push(((w * PAGE_SIZE - this.rotation) >>> 0) >>> PAGE_SHIFT);
       }
     }
     return pages.sort((a, b) => a - b);

@@ -8,6 +8,7 @@ import { ByteReader, encodeVarint } from "./reader.ts";
 
 /** A dynamic-jump table: `count` entries of `entrySize` little-endian bytes each. */
 export class JumpTable {
+  /** Wrap `count` raw entries of `entrySize` bytes. */
   constructor(
     /** Number of entries |j|. */
     readonly count: number,
@@ -35,7 +36,7 @@ export class JumpTable {
   toArray(limit = this.count): Int32Array {
     const n = Math.min(limit, this.count);
     const out = new Int32Array(n);
-    if (this.entrySize > 0) for (let i = 0; i < n; i++) out[i] = this.entry(i);
+    if (this.entrySize > 0) { for (let i = 0; i < n; i++) out[i] = this.entry(i); }
     return out;
   }
 }

@@ -22,6 +22,7 @@ export class ProgramError extends Error {
   /** The reason, without the offset prefix. */
   readonly reason: string;
 
+  /** Create an error for `reason` found at byte `offset`. */
   constructor(reason: string, offset: number) {
     super(`at byte ${offset}: ${reason}`);
     this.name = "ProgramError";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ProgramBlob, parseBlob } from "./blob.ts";
+import { parseBlob, type ProgramBlob } from "./blob.ts";
 import { ByteReader } from "./reader.ts";
 import type { MemoryRegion } from "../memory/memory.ts";
 
@@ -31,8 +31,9 @@ export interface StandardProgram {
   readonly heapPages: number;
   /** Stack size `s` in bytes. */
   readonly stackSize: number;
-  /** The raw blob bytes and their parse. */
+  /** The raw generic blob bytes. */
   readonly blobBytes: Uint8Array;
+  /** The parsed generic blob. */
   readonly blob: ProgramBlob;
 }
 
@@ -81,6 +82,7 @@ export function parseStandardProgram(bytes: Uint8Array, options: { metadata?: bo
 
 /** The initial state Y produces: memory regions, registers and the heap pointer. */
 export interface StandardLayout {
+  /** Memory regions to map, with their initial contents. */
   readonly regions: MemoryRegion[];
   /** r0..r12. */
   readonly registers: bigint[];

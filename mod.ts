@@ -1,0 +1,56 @@
+/**
+ * pvmkit — a TypeScript runtime for JAM's PVM (the Polkadot Virtual Machine).
+ *
+ * Load a program (generic blob, standard program, or standard program with metadata),
+ * instantiate it with gas, registers, memory and arguments, and run it to an exit:
+ * halt, panic, page fault, host call or out of gas. Results follow Gray Paper v0.7.2
+ * (plus graypaper main #497: a failing memory access still charges its gas).
+ *
+ * Runs unchanged in Deno, Bun, Node and browsers: nothing here imports a `node:` module.
+ *
+ * @example
+ * ```ts
+ * import { Module } from "./mod.ts";
+ * // load_imm r7, 42 ; jump_ind r0 (r0 = 0xFFFF0000 → halt)
+ * const bytes = new Uint8Array([0, 0, 5, 51, 7, 42, 50, 0, 0b01001]);
+ * const vm = Module.load(bytes).instantiate({ gas: 100n, registers: [0xffff0000n] });
+ * const exit = vm.run();
+ * console.log(exit.kind, vm.getRegister(7), exit.gas); // halt 42n 98n
+ * ```
+ *
+ * @module
+ */
+export {
+  type DecodedProgram,
+  type Exit,
+  Instance,
+  type InstantiateOptions,
+  type LoadOptions,
+  Module,
+  type ProgramFormat,
+} from "./src/engine.ts";
+export { ProgramError } from "./src/program/errors.ts";
+export { encodeBlob, JumpTable, parseBlob, type ProgramBlob } from "./src/program/blob.ts";
+export {
+  ARGS_BASE,
+  HALT_ADDRESS,
+  parseStandardProgram,
+  STACK_TOP,
+  type StandardLayout,
+  standardLayout,
+  type StandardProgram,
+} from "./src/program/spi.ts";
+export { encodeVarint } from "./src/program/reader.ts";
+export { Memory, MemoryAccessError, type MemoryRegion, PAGE_SIZE, type PageAccess } from "./src/memory/memory.ts";
+export {
+  ISA_PROFILES,
+  ISA_V072,
+  type IsaProfile,
+  Op,
+  OPCODE_BY_CODE,
+  OPCODE_BY_NAME,
+  type OpcodeInfo,
+  OPCODES,
+  type OperandClass,
+} from "./src/isa/opcodes.ts";
+export { decodeInstruction, type Instruction, skipTable } from "./src/isa/decode.ts";
