@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { Op } from "../isa/opcodes.ts";
 import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import type { DecodedProgram } from "./predecode.ts";
 import {
@@ -928,8 +927,9 @@ function zeroWidthTableTarget(program: DecodedProgram): number {
 
 /**
  * `sbrk` with the heap-pointer convention of spec §8.4: returns the old heap pointer and
- * maps the pages it grows over writable. An increase past the 32-bit space returns 0
- * and changes nothing.
+ * maps the pages it grows over writable. A request that would pass the top of the 32-bit
+ * space, run into pages that are already mapped (the stack, the arguments), or that the
+ * host cannot allocate returns 0 and changes nothing.
  */
 function sbrk(memory: Memory, state: MachineState, lo: number, hi: number): number {
   const size = lo >>> 0;
@@ -940,11 +940,16 @@ function sbrk(memory: Memory, state: MachineState, lo: number, hi: number): numb
   const firstPage = Math.ceil(old / PAGE_SIZE);
   const lastPage = Math.ceil(end / PAGE_SIZE);
   for (let p = firstPage; p < lastPage; p++) {
-    if (memory.access(p * PAGE_SIZE) !== "write") memory.map(p * PAGE_SIZE, PAGE_SIZE, "write");
+    if (memory.access(p * PAGE_SIZE) !== "none") return 0;
+  }
+  try {
+    if (lastPage > firstPage) memory.map(firstPage * PAGE_SIZE, (lastPage - firstPage) * PAGE_SIZE, "write");
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    memory.map(firstPage * PAGE_SIZE, (lastPage - firstPage) * PAGE_SIZE, "none");
+    return 0;
   }
   state.heap = end;
   return old;
 }
 
-/** Opcode numbers the loop handles, for the completeness test. */
-export const HANDLED_OPCODES: readonly number[] = Object.values(Op).filter((code) => code !== 2);

@@ -119,9 +119,7 @@ export class Memory {
    * memory only as large as what it maps.
    */
   static create(regions: readonly MemoryRegion[]): Memory {
-    const pages = new Uint8Array(PAGE_COUNT);
-    for (const region of regions) forEachPage(region.address, region.length, (p) => (pages[p] = 1));
-    const { start, span } = compactRotation(pages);
+    const { start, span } = compactRotation(regions);
     const memory = new Memory(-start * PAGE_SIZE, span * PAGE_SIZE);
     for (const region of regions) {
       memory.map(region.address, region.length, region.access);
@@ -298,24 +296,39 @@ function forEachPage(address: number, length: number, visit: (page: number) => v
   for (let i = 0; i < count; i++) visit((first + i) % PAGE_COUNT);
 }
 
-/** Choose the page that follows the largest circular gap of unmapped pages. */
-function compactRotation(mapped: Uint8Array): { start: number; span: number } {
-  let any = -1;
-  for (let p = 0; p < PAGE_COUNT; p++) if (mapped[p]) any = p;
-  if (any < 0) return { start: 0, span: 0 };
+/**
+ * Choose the rotation: the first mapped page after the largest circular gap of unmapped
+ * pages becomes Wasm page 0, so the mapped pages occupy Wasm pages [0, span).
+ */
+function compactRotation(regions: readonly MemoryRegion[]): { start: number; span: number } {
+  // Page intervals [first, end), split where they wrap past the top of the address space.
+  const intervals: [number, number][] = [];
+  for (const r of regions) {
+    checkLength(r.length);
+    if (r.length === 0) continue;
+    const first = (r.address >>> 0) >>> PAGE_SHIFT;
+    const end = Math.min(first + PAGE_COUNT, Math.floor(((r.address >>> 0) + r.length - 1) / PAGE_SIZE) + 1);
+    if (end <= PAGE_COUNT) intervals.push([first, end]);
+    else intervals.push([first, PAGE_COUNT], [0, end - PAGE_COUNT]);
+  }
+  if (intervals.length === 0) return { start: 0, span: 0 };
+  intervals.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [a, b] of intervals) {
+    const last = merged[merged.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
+  // The gap before each merged interval (the first one's gap wraps around from the last).
   let bestGap = -1;
   let bestStart = 0;
-  let gap = 0;
-  // Two passes over the circle so a gap wrapping past page 2^20 - 1 is measured whole.
-  for (let i = 0; i < 2 * PAGE_COUNT; i++) {
-    const p = i % PAGE_COUNT;
-    if (mapped[p]) {
-      if (gap > bestGap) {
-        bestGap = gap;
-        bestStart = p;
-      }
-      gap = 0;
-    } else gap++;
+  for (let i = 0; i < merged.length; i++) {
+    const previousEnd = i === 0 ? merged[merged.length - 1][1] - PAGE_COUNT : merged[i - 1][1];
+    const gap = merged[i][0] - previousEnd;
+    if (gap > bestGap) {
+      bestGap = gap;
+      bestStart = merged[i][0];
+    }
   }
   return { start: bestStart, span: PAGE_COUNT - bestGap };
 }
