@@ -1,0 +1,214 @@
+/**
+ * `pvmkit run FILE`: load a program, run it to an exit, and report the exit, gas and
+ * the registers that changed.
+ *
+ * @module
+ */
+import type { Exit, Instance, Module, ProgramFormat } from "../engine.ts";
+import { MemoryAccessError } from "../memory/memory.ts";
+import {
+  flag,
+  type MapSpec,
+  parseBounded,
+  parseBytesArgument,
+  parseCommandArgs,
+  parseMap,
+  parseRegisters,
+  singleOperand,
+  stringList,
+  stringOption,
+  UsageError,
+} from "./_args.ts";
+import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "./_output.ts";
+import { loadModule } from "./_load.ts";
+
+/** Gas given to a run when `--gas` is absent. */
+export const DEFAULT_GAS = 10_000_000n;
+
+/** The value a skipped host call leaves in r7: WHAT, 2^64 - 2 ("unknown host call"). */
+export const WHAT = (1n << 64n) - 2n;
+
+/** At most this many output bytes are read from a standard program's result area. */
+const MAX_OUTPUT = 1 << 20;
+
+/** Help text for `pvmkit run`. */
+export const RUN_HELP = `Usage: pvmkit run [options] FILE
+
+Run a PVM program until it halts, panics, faults, runs out of gas or makes a host
+call, then report the exit, the gas used and every register that changed.
+
+FILE is a program blob (generic, SPI or SPI with metadata; detected automatically)
+or PVM assembly source ending in .pvmasm, which is assembled first.
+
+Options:
+  --format F          force the container format: auto (default), generic, spi, spi-metadata
+  --gas N             starting gas (default 10_000_000); accepts 1_000_000, 0x..., 1e6
+  --pc N              starting program counter (default 0)
+  --args HEX|@FILE    argument bytes for an SPI program, as hex or a file's contents
+  --regs N=V,...      set registers before the run, e.g. --regs 7=30,8=0x10
+  --reg N=V           set one register (repeatable); later settings win
+  --map ADDR:LEN:rw   map zeroed memory for a generic program; ACCESS is r or rw;
+                      ADDR and LEN are multiples of 4096 (repeatable)
+  --host-calls MODE   stop (default): end the run at the first host call (ecalli) and
+                      report it; skip: answer every host call with r7 = WHAT
+                      (2^64 - 2), charge no extra gas, and carry on
+  --json              print one JSON object (64-bit numbers as decimal strings)
+  -h, --help          show this help
+
+Exit status: 0 on halt or when stopped at a host call, 1 on panic, page fault or
+out of gas, 2 on a usage or input error (including a malformed program).
+`;
+
+/** What a run produced, as reported. */
+export interface RunReport {
+  /** The exit that ended the run. */
+  exit: Exit;
+  /** Detected or forced format. */
+  format: string;
+  /** Starting gas. */
+  gasStart: bigint;
+  /** Registers before the run. */
+  initial: bigint[];
+  /** Registers after the run. */
+  final: bigint[];
+  /** Host calls answered with WHAT under `--host-calls skip`. */
+  hostCallsSkipped: number;
+  /** For a standard program that halted: the bytes at [r7, r7 + r8), if readable. */
+  output: Uint8Array | undefined;
+}
+
+/** `pvmkit run`. Returns the exit code. */
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, {
+    format: { type: "string" },
+    gas: { type: "string" },
+    pc: { type: "string" },
+    args: { type: "string" },
+    regs: { type: "string", multiple: true },
+    reg: { type: "string", multiple: true },
+    map: { type: "string", multiple: true },
+    "host-calls": { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (flag(args, "help")) {
+    io.stdout(RUN_HELP);
+    return 0;
+  }
+  const file = singleOperand(args, "program FILE");
+  const format = (stringOption(args, "format") ?? "auto") as ProgramFormat;
+  if (!["auto", "generic", "spi", "spi-metadata"].includes(format)) {
+    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
+  }
+  const gasText = stringOption(args, "gas");
+  const gas = gasText === undefined ? DEFAULT_GAS : parseBounded(gasText, "--gas", 0n, (1n << 63n) - 1n);
+  const pcText = stringOption(args, "pc");
+  const pc = pcText === undefined ? 0 : Number(parseBounded(pcText, "--pc", 0n, 0xffffffffn));
+  const argsText = stringOption(args, "args");
+  const argBytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
+  const registers = parseRegisters([...stringList(args, "regs"), ...stringList(args, "reg")]);
+  const maps: MapSpec[] = stringList(args, "map").map(parseMap);
+  const hostMode = stringOption(args, "host-calls") ?? "stop";
+  if (hostMode !== "stop" && hostMode !== "skip") {
+    throw new UsageError(`--host-calls must be stop or skip, not "${hostMode}"`);
+  }
+
+  const module = await loadModule(file, format);
+  if (module.standard && maps.length > 0) {
+    throw new UsageError("--map applies to generic programs only: an SPI program has its own memory layout");
+  }
+  if (!module.standard && argBytes && argBytes.length > 0) {
+    throw new UsageError("--args applies to SPI programs only: this is a generic program (use --map and --regs)");
+  }
+  const regs: (bigint | undefined)[] = new Array(13).fill(undefined);
+  for (const [i, v] of registers) regs[i] = v;
+  const vm = module.instantiate({
+    gas,
+    pc,
+    args: module.standard ? argBytes : undefined,
+    registers: regs,
+    memory: module.standard ? undefined : maps,
+  });
+  const report = execute(vm, module, gas, hostMode === "skip");
+  io.stdout(flag(args, "json") ? toJson(reportJson(report)) + "\n" : formatReport(report, io));
+  return report.exit.kind === "halt" || report.exit.kind === "host" ? 0 : 1;
+}
+
+function execute(vm: Instance, module: Module, gasStart: bigint, skipHostCalls: boolean): RunReport {
+  const initial = vm.registers;
+  let hostCallsSkipped = 0;
+  let exit: Exit;
+  for (;;) {
+    exit = vm.run();
+    if (exit.kind !== "host" || !skipHostCalls) break;
+    hostCallsSkipped++;
+    vm.setRegister(7, WHAT);
+  }
+  const final = vm.registers;
+  let output: Uint8Array | undefined;
+  if (module.standard && exit.kind === "halt") {
+    const address = final[7], length = final[8];
+    if (length <= BigInt(MAX_OUTPUT) && address + length <= 1n << 32n) {
+      try {
+        output = vm.memory.read(Number(address), Number(length));
+      } catch (error) {
+        if (!(error instanceof MemoryAccessError)) throw error;
+      }
+    }
+  }
+  return { exit, format: module.format, gasStart, initial, final, hostCallsSkipped, output };
+}
+
+function changedRegisters(report: RunReport): number[] {
+  return report.final.flatMap((v, i) => (v !== report.initial[i] ? [i] : []));
+}
+
+/** The `--json` object for a report. */
+function reportJson(report: RunReport): Record<string, unknown> {
+  const { exit } = report;
+  const out: Record<string, unknown> = {
+    exit: exit.kind,
+    pc: exit.pc,
+    gasUsed: report.gasStart - exit.gas,
+    gasLeft: exit.gas,
+    format: report.format,
+  };
+  if (exit.kind === "fault") out.address = exit.address;
+  if (exit.kind === "host") out.hostCall = exit.call;
+  out.hostCallsSkipped = report.hostCallsSkipped;
+  out.registers = report.final;
+  out.changed = Object.fromEntries(changedRegisters(report).map((i) => [`r${i}`, report.final[i]]));
+  if (report.output) out.output = bytesToHex(report.output);
+  return out;
+}
+
+/** Human-readable report. */
+function formatReport(report: RunReport, io: CliIo): string {
+  const s = style(io);
+  const { exit } = report;
+  const kindColour = exit.kind === "halt" ? s.green : exit.kind === "host" ? s.yellow : s.red;
+  const label = (name: string) => s.dim(name.padEnd(11));
+  const lines = [
+    `${label("exit")}${s.bold(kindColour(exit.kind))}${exit.kind === "oog" ? " (out of gas)" : ""}`,
+    `${label("pc")}${exit.pc}`,
+  ];
+  if (exit.kind === "fault") lines.push(`${label("address")}${hex32(exit.address)} (${exit.address})`);
+  if (exit.kind === "host") lines.push(`${label("host call")}${exit.call}`);
+  lines.push(`${label("gas used")}${report.gasStart - exit.gas}`, `${label("gas left")}${exit.gas}`);
+  if (report.hostCallsSkipped > 0) lines.push(`${label("skipped")}${report.hostCallsSkipped} host call(s), r7 = WHAT`);
+  if (report.output) {
+    const shown = report.output.subarray(0, 64);
+    const more = report.output.length > 64 ? `… (${report.output.length} bytes)` : "";
+    lines.push(`${label("output")}${report.output.length === 0 ? "(empty)" : bytesToHex(shown) + more}`);
+  }
+  const changed = changedRegisters(report);
+  if (changed.length === 0) {
+    lines.push(`${label("registers")}none changed`);
+  } else {
+    lines.push(s.dim("changed registers:"));
+    for (const i of changed) {
+      const v = report.final[i];
+      lines.push(`  ${`r${i}`.padEnd(4)}${hex64(v)}  ${decimal64(v)}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
