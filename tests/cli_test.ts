@@ -148,6 +148,52 @@ describe("pvmkit run", () => {
   });
 });
 
+// A JIP-6 trace of the generic blob `ecalli 7 ; jump_ind r0` whose host answers r7 = 0x2a and charges 10 gas.
+const TRACE_LINES = [
+  "program 0x0000040a07320005",
+  "start pc=0 gas=100 r00=0xffff0000",
+  "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+  "setreg r07 <- 0x2a",
+  "setgas <- 89",
+  "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+];
+const GOOD_TRACE = file("good.trace", TRACE_LINES.join("\n") + "\n");
+const BAD_TRACE = file("bad.trace", TRACE_LINES.join("\n").replace("ecalli=7 pc=0 gas=99", "ecalli=7 pc=0 gas=98"));
+
+describe("pvmkit replay", () => {
+  it("prints OK with the number of host calls, exit 0", async () => {
+    const r = await cli("replay", GOOD_TRACE);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^OK: 1 host call\(s\) replayed; ended with halt at pc 2, gas left 88$/m);
+    const json = JSON.parse((await cli("replay", GOOD_TRACE, "--format", "generic", "--json")).out);
+    assert.equal(json.ok, true);
+    assert.equal(json.steps, 1);
+    assert.equal(json.exit.gas, "88");
+  });
+
+  it("prints the first mismatch, exit 1", async () => {
+    const r = await cli("replay", BAD_TRACE);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^MISMATCH in .*bad\.trace: ecalli #1 \(trace line 3\): gas expected 98, got 99$/m);
+    const json = JSON.parse((await cli("replay", BAD_TRACE, "--json")).out);
+    assert.equal(json.ok, false);
+    assert.deepEqual(
+      [json.mismatch.step, json.mismatch.line, json.mismatch.field, json.mismatch.expected, json.mismatch.actual],
+      [1, 3, "gas", "98", "99"],
+    );
+  });
+
+  it("a malformed trace is an input error, exit 2", async () => {
+    const r = await cli("replay", file("broken.trace", "program 0x00\nstart pc=zero gas=1\n"));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^pvmkit replay: .*broken\.trace: trace line 2: /);
+    assert.equal(r.err.trim().split("\n").length, 1);
+    assert.equal((await cli("replay")).code, 2);
+    assert.equal((await cli("replay", join(dir, "missing.trace"))).code, 2);
+    assert.equal((await cli("replay", GOOD_TRACE, "--format", "elf")).code, 2);
+  });
+});
+
 describe("pvmkit usage and input errors (exit 2)", () => {
   const oneLine = (err: string) => {
     assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
@@ -252,6 +298,7 @@ describe("pvmkit help and version", () => {
       c !== "help"
     );
     assert.ok(commands.includes("run"));
+    assert.ok(commands.includes("replay"));
     for (const command of commands) {
       const a = await cli("help", command);
       const b = await cli(command, "--help");

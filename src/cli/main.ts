@@ -14,6 +14,7 @@ import { ProgramError } from "../program/errors.ts";
 import { VERSION } from "../version.ts";
 import { InputError, UsageError } from "./_args.ts";
 import { type CliIo, processIo } from "./_output.ts";
+import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
 
 export type { CapturedIo, CliIo } from "./_output.ts";
@@ -38,6 +39,12 @@ interface Command {
 
 const COMMANDS: readonly Command[] = [
   { name: "run", summary: "run a program and report its exit, gas and registers", help: RUN_HELP, run: runCommand },
+  {
+    name: "replay",
+    summary: "replay a JIP-6 trace and report the first mismatch",
+    help: REPLAY_HELP,
+    run: replayCommand,
+  },
 ];
 
 /** Top-level help text. */
