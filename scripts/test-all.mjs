@@ -57,6 +57,28 @@ const runtimes = {
 
 let total = { passed: 0, failed: 0, skipped: 0 };
 let broken = false;
+
+// Static checks (one test each): deno lint, deno fmt --check, deno check.
+if (onlyAt < 0 && args.length === 0) {
+  const checks = [
+    ["deno lint", ["lint"]],
+    ["deno fmt --check", ["fmt", "--check"]],
+    ["deno check", ["check", "mod.ts", "cli.ts"]],
+    ["deno doc --lint", ["doc", "--lint", "mod.ts"]],
+  ];
+  for (const [label, argv] of checks) {
+    const result = spawnSync(bin("deno"), argv, {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const ok = result.status === 0;
+    if (!ok) process.stdout.write((result.stdout ?? "") + (result.stderr ?? ""));
+    console.log(`${ok ? "ok" : "not ok"} - static: ${label}`);
+    total[ok ? "passed" : "failed"]++;
+  }
+}
+
 for (const name of only) {
   const runtime = runtimes[name];
   if (!runtime) throw new Error(`unknown runtime ${name}`);

@@ -13,6 +13,11 @@ import { Memory, type MemoryRegion } from "./memory/memory.ts";
 import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
 import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
+import { ExitCode } from "./recompiler/layout.ts";
+import { compile, type CompiledCode, CompiledMachine } from "./recompiler/runtime.ts";
+
+/** Execution backends: the reference interpreter, or PVM code recompiled to WebAssembly. */
+export type Backend = "interpreter" | "recompiler";
 
 /** Program container formats. `auto` tries generic, then SPI, then SPI with metadata. */
 export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata";
@@ -45,6 +50,8 @@ export interface InstantiateOptions {
   registers?: readonly (bigint | number | undefined)[];
   /** Memory regions to map, for generic programs (standard programs use the §12 layout). */
   memory?: readonly MemoryRegion[];
+  /** Execution backend (default `interpreter`). Both give bit-identical results. */
+  backend?: Backend;
   /** Initial `sbrk` heap pointer (default: standard layout's heap end, or the end of the highest mapped low region). */
   heapStart?: number;
 }
@@ -148,7 +155,27 @@ export class Module {
     options.registers?.forEach((v, i) => {
       if (v !== undefined) registers[i] = toU64(v, `register ${i}`);
     });
-    return new Instance(this, Memory.create(regions), registers, options.pc ?? 0, toGas(options.gas ?? 0n), heap);
+    const backend = options.backend ?? "interpreter";
+    if (backend !== "interpreter" && backend !== "recompiler") {
+      throw new RangeError(`unknown backend "${backend}" (interpreter or recompiler)`);
+    }
+    return new Instance(
+      this,
+      Memory.create(regions),
+      registers,
+      options.pc ?? 0,
+      toGas(options.gas ?? 0n),
+      heap,
+      backend,
+    );
+  }
+
+  /**
+   * The program compiled to WebAssembly for a guest memory with the given rotation
+   * (cached in-process by a hash of the code and the options).
+   */
+  compiled(rotation: number, options: { meterGas?: boolean } = {}): CompiledCode {
+    return compile(this.decoded, this.blob.code, { rotation, meterGas: options.meterGas });
   }
 }
 
@@ -176,10 +203,22 @@ export class Instance {
   private readonly state: MachineState;
   /** Gas beyond what the interpreter holds as a number. */
   private gasReserve = 0n;
+  /** The execution backend. */
+  readonly backend: Backend;
+  private machine: CompiledMachine | undefined;
 
   /** @internal Use {@link Module.instantiate}. */
-  constructor(module: Module, memory: Memory, registers: readonly bigint[], pc: number, gas: bigint, heap: number) {
+  constructor(
+    module: Module,
+    memory: Memory,
+    registers: readonly bigint[],
+    pc: number,
+    gas: bigint,
+    heap: number,
+    backend: Backend = "interpreter",
+  ) {
     this.module = module;
+    this.backend = backend;
     this.memory = memory;
     this.state = { regs: new Int32Array(26), pc, gas: 0, heap, exitArg: 0 };
     registers.forEach((v, i) => this.setRegister(i, v));
@@ -244,7 +283,7 @@ export class Instance {
 
   /** Run until the machine exits. */
   run(): Exit {
-    return this.execute(Infinity)!;
+    return this.backend === "recompiler" ? this.runCompiled() : this.execute(Infinity)!;
   }
 
   /**
@@ -258,36 +297,63 @@ export class Instance {
   /** Run with an instruction budget; undefined when the budget ran out first. */
   private execute(budget: number): Exit | undefined {
     const state = this.state;
-    const decoded = this.module.decoded;
     for (;;) {
-      const status = interpret(decoded, this.memory, state, budget);
-      const gas = () => BigInt(state.gas) + this.gasReserve;
-      switch (status) {
-        case Status.paused:
-          return undefined;
-        case Status.oog:
-          if (this.gasReserve > 0n) {
-            // The number part ran dry; refill from the reserve and carry on exactly.
-            const refill = this.gasReserve > BigInt(GAS_CHUNK) ? BigInt(GAS_CHUNK) : this.gasReserve;
-            this.gasReserve -= refill;
-            state.gas = Number(refill);
-            continue;
-          }
-          return { kind: "oog", pc: state.pc, gas: gas() };
-        case Status.halt:
-          return { kind: "halt", pc: state.pc, gas: gas() };
-        case Status.panic:
-          return { kind: "panic", pc: state.pc, gas: gas() };
-        case Status.fault:
-          return { kind: "fault", pc: state.pc, gas: gas(), address: state.exitArg };
-        case Status.host: {
-          const pc = state.pc;
-          state.pc = pc < decoded.codeLength ? decoded.next[pc] : pc;
-          return { kind: "host", pc, gas: gas(), call: state.exitArg };
-        }
-        default:
-          throw new Error(`internal error: unknown interpreter status ${status}`);
+      const status = interpret(this.module.decoded, this.memory, state, budget);
+      if (status === Status.paused) return undefined;
+      if (status === Status.oog && this.gasReserve > 0n) {
+        // The number part ran dry; refill from the reserve and carry on exactly.
+        const refill = this.gasReserve > BigInt(GAS_CHUNK) ? BigInt(GAS_CHUNK) : this.gasReserve;
+        this.gasReserve -= refill;
+        state.gas = Number(refill);
+        continue;
       }
+      return this.exitFor(status);
+    }
+  }
+
+  /**
+   * Run on the recompiler: compiled code from every block start; the interpreter bridges
+   * positions compiled code cannot start at (mid-block resumes) and finds the exact
+   * instruction when a block cannot be paid for in full.
+   */
+  private runCompiled(): Exit {
+    const state = this.state;
+    const decoded = this.module.decoded;
+    this.machine ??= new CompiledMachine(this.module.compiled(this.memory.rotation), this.memory, state);
+    for (;;) {
+      if (this.machine.canEnter(state.pc)) {
+        const { status, gas } = this.machine.enter(this.gas);
+        this.gas = gas;
+        if (status !== ExitCode.interpret) return this.exitFor(status);
+      }
+      // Interpret to the end of the current block, then try compiled code again.
+      const pc = state.pc;
+      const exit = this.execute(pc >= 0 && pc < decoded.codeLength ? decoded.cost[pc] : 1);
+      if (exit) return exit;
+    }
+  }
+
+  /** Build the Exit for a status; after a host call, move the pc past the ecalli. */
+  private exitFor(status: number): Exit {
+    const state = this.state;
+    const gas = this.gas;
+    switch (status) {
+      case Status.oog:
+        return { kind: "oog", pc: state.pc, gas };
+      case Status.halt:
+        return { kind: "halt", pc: state.pc, gas };
+      case Status.panic:
+        return { kind: "panic", pc: state.pc, gas };
+      case Status.fault:
+        return { kind: "fault", pc: state.pc, gas, address: state.exitArg };
+      case Status.host: {
+        const pc = state.pc;
+        const decoded = this.module.decoded;
+        state.pc = pc < decoded.codeLength ? decoded.next[pc] : pc;
+        return { kind: "host", pc, gas, call: state.exitArg };
+      }
+      default:
+        throw new Error(`internal error: unknown exit status ${status}`);
     }
   }
 }

@@ -32,45 +32,48 @@ export function nonZeroBytes(mem: { mappedPages(): number[]; read(a: number, n: 
   return out;
 }
 
-describe("W3F PVM vectors v0.4 (interpreter)", { skip: dir ? false : "shared vectors absent" }, () => {
-  const files = dir ? listFiles(dir, ".json") : [];
-  it("has all 307 programs", () => assert.equal(files.length, 307));
-  for (const file of files) {
-    it(file.replace(/\.json$/, ""), () => {
-      const v = readJsonExact(join(dir!, file)) as Vector;
-      const mod = Module.load(new Uint8Array(v.program), { format: "generic" });
-      const vm = mod.instantiate({
-        gas: big(v["initial-gas"]),
-        pc: v["initial-pc"],
-        registers: v["initial-regs"].map(big),
-        memory: v["initial-page-map"].map((p) => ({
-          address: p.address,
-          length: p.length,
-          access: p["is-writable"] ? "write" : "read",
-        })),
+for (const backend of ["interpreter", "recompiler"] as const) {
+  describe(`W3F PVM vectors v0.4 (${backend})`, { skip: dir ? false : "shared vectors absent" }, () => {
+    const files = dir ? listFiles(dir, ".json") : [];
+    it("has all 307 programs", () => assert.equal(files.length, 307));
+    for (const file of files) {
+      it(file.replace(/\.json$/, ""), () => {
+        const v = readJsonExact(join(dir!, file)) as Vector;
+        const mod = Module.load(new Uint8Array(v.program), { format: "generic" });
+        const vm = mod.instantiate({
+          gas: big(v["initial-gas"]),
+          pc: v["initial-pc"],
+          registers: v["initial-regs"].map(big),
+          backend,
+          memory: v["initial-page-map"].map((p) => ({
+            address: p.address,
+            length: p.length,
+            access: p["is-writable"] ? "write" : "read",
+          })),
+        });
+        for (const chunk of v["initial-memory"]) {
+          vm.memory.write(chunk.address, new Uint8Array(chunk.contents), { ignoreAccess: true });
+        }
+        const exit = vm.run();
+        const status = exit.kind === "fault" ? "page-fault" : exit.kind;
+        assert.equal(status, v["expected-status"], "status");
+        assert.equal(exit.pc, v["expected-pc"], "pc");
+        assert.deepEqual(vm.registers, v["expected-regs"].map(big), "registers");
+        if (exit.kind === "fault") {
+          assert.equal(exit.address, v["expected-page-fault-address"], "fault address");
+          // The vectors say 9998 (PolkaVM's block pre-charge of the store plus the implicit
+          // trap after it). GP main #497 charges the faulting instruction only: 10000 - 1.
+          assert.equal(exit.gas, big(v["initial-gas"]) - 1n, "gas (GP #497: the faulting instruction is charged)");
+          assert.equal(exit.gas, 9999n);
+        } else {
+          assert.equal(exit.gas, big(v["expected-gas"]), "gas");
+        }
+        const expected = new Map<number, number>();
+        for (const chunk of v["expected-memory"]) {
+          chunk.contents.forEach((b, i) => b !== 0 && expected.set(chunk.address + i, b));
+        }
+        assert.deepEqual(nonZeroBytes(vm.memory), expected, "memory");
       });
-      for (const chunk of v["initial-memory"]) {
-        vm.memory.write(chunk.address, new Uint8Array(chunk.contents), { ignoreAccess: true });
-      }
-      const exit = vm.run();
-      const status = exit.kind === "fault" ? "page-fault" : exit.kind;
-      assert.equal(status, v["expected-status"], "status");
-      assert.equal(exit.pc, v["expected-pc"], "pc");
-      assert.deepEqual(vm.registers, v["expected-regs"].map(big), "registers");
-      if (exit.kind === "fault") {
-        assert.equal(exit.address, v["expected-page-fault-address"], "fault address");
-        // The vectors say 9998 (PolkaVM's block pre-charge of the store plus the implicit
-        // trap after it). GP main #497 charges the faulting instruction only: 10000 - 1.
-        assert.equal(exit.gas, big(v["initial-gas"]) - 1n, "gas (GP #497: the faulting instruction is charged)");
-        assert.equal(exit.gas, 9999n);
-      } else {
-        assert.equal(exit.gas, big(v["expected-gas"]), "gas");
-      }
-      const expected = new Map<number, number>();
-      for (const chunk of v["expected-memory"]) {
-        chunk.contents.forEach((b, i) => b !== 0 && expected.set(chunk.address + i, b));
-      }
-      assert.deepEqual(nonZeroBytes(vm.memory), expected, "memory");
-    });
-  }
-});
+    }
+  });
+}

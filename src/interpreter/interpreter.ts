@@ -931,7 +931,7 @@ function zeroWidthTableTarget(program: DecodedProgram): number {
  * space, run into pages that are already mapped (the stack, the arguments), or that the
  * host cannot allocate returns 0 and changes nothing.
  */
-function sbrk(memory: Memory, state: MachineState, lo: number, hi: number): number {
+export function sbrk(memory: Memory, state: MachineState, lo: number, hi: number): number {
   const size = lo >>> 0;
   const old = state.heap;
   if (hi !== 0 || old + size > 2 ** 32) return 0;
@@ -952,4 +952,3 @@ function sbrk(memory: Memory, state: MachineState, lo: number, hi: number): numb
   state.heap = end;
   return old;
 }
-

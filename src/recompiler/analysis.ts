@@ -1,0 +1,92 @@
+/**
+ * Control-flow analysis for the recompiler: compiled blocks and regions.
+ *
+ * A compiled block starts at a basic-block start (ϖ) or right after an `ecalli` (a
+ * resume point) and runs straight to the next terminator or `ecalli`. Gas is charged
+ * per compiled block; because the per-instruction model charges exactly one unit per
+ * instruction, splitting at `ecalli` changes no result. Regions are runs of
+ * consecutive blocks that become one Wasm function each.
+ *
+ * @module
+ */
+import type { DecodedProgram } from "../interpreter/predecode.ts";
+import { Op } from "../isa/opcodes.ts";
+
+/** One compiled block. */
+export interface CompiledBlock {
+  /** pc of its first instruction. */
+  readonly start: number;
+  /** pcs of its instructions, in order (the last is a terminator, an ecalli, or a trap). */
+  readonly pcs: number[];
+  /** Region index and position inside the region. */
+  region: number;
+  index: number;
+}
+
+/** Blocks, regions and the pc → block map. */
+export interface ProgramLayout {
+  readonly blocks: CompiledBlock[];
+  /** Region r holds blocks[regionStart[r] .. regionStart[r + 1]). */
+  readonly regionStart: number[];
+  /** pc → block, for every block start. */
+  readonly blockAt: Map<number, CompiledBlock>;
+}
+
+/** Most blocks per region (Wasm function). */
+const MAX_REGION_BLOCKS = 192;
+/** Most instructions per region, keeping functions well under 256 KB of Wasm. */
+const MAX_REGION_INSTRUCTIONS = 4000;
+
+/**
+ * Split a decoded program into compiled blocks and regions.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { analyse } from "./analysis.ts";
+ * // ecalli 1 ; trap
+ * const layout = analyse(predecode(parseBlob(new Uint8Array([0, 0, 3, 10, 1, 0, 0b101]))));
+ * console.log(layout.blocks.map((b) => b.pcs)); // [ [ 0 ], [ 2 ] ]
+ * ```
+ */
+export function analyse(program: DecodedProgram): ProgramLayout {
+  const { op, next, blockStart, codeLength: n } = program;
+  const starts = new Uint8Array(n + 1);
+  for (let pc = 0; pc < n; pc++) {
+    if (blockStart[pc]) starts[pc] = 1;
+    if (op[pc] === Op.ecalli) starts[next[pc]] = 1;
+  }
+  const blocks: CompiledBlock[] = [];
+  const blockAt = new Map<number, CompiledBlock>();
+  for (let pc = 0; pc <= n; pc++) {
+    if (!starts[pc]) continue;
+    const pcs: number[] = [];
+    let at = pc;
+    for (;;) {
+      pcs.push(at);
+      if (at >= n || program.cost[at] === 1 || op[at] === Op.ecalli) break;
+      at = next[at];
+    }
+    const block: CompiledBlock = { start: pc, pcs, region: 0, index: 0 };
+    blocks.push(block);
+    blockAt.set(pc, block);
+  }
+  const regionStart: number[] = [];
+  let count = 0, instructions = 0;
+  blocks.forEach((block, i) => {
+    if (
+      regionStart.length === 0 || count >= MAX_REGION_BLOCKS ||
+      instructions + block.pcs.length > MAX_REGION_INSTRUCTIONS
+    ) {
+      regionStart.push(i);
+      count = 0;
+      instructions = 0;
+    }
+    block.region = regionStart.length - 1;
+    block.index = count++;
+    instructions += block.pcs.length;
+  });
+  regionStart.push(blocks.length);
+  return { blocks, regionStart, blockAt };
+}

@@ -1,0 +1,215 @@
+/**
+ * The JS side of recompiled code: compiling (with an in-process cache), instantiating
+ * against a guest {@link Memory}, moving registers and gas through the VM context, and
+ * the two imports compiled code calls (the exact memory-access slow path and `sbrk`).
+ *
+ * @module
+ */
+import { type MachineState, sbrk } from "../interpreter/interpreter.ts";
+import type { DecodedProgram } from "../interpreter/predecode.ts";
+import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
+import { CONTEXT_OFFSET, CTX, RECOMPILER_VERSION } from "./layout.ts";
+import { translate } from "./translate.ts";
+
+/** A compiled program: the Wasm module and its entry table. */
+export interface CompiledCode {
+  /** The compiled module (instantiate once per guest memory). */
+  readonly module: WebAssembly.Module;
+  /** The emitted bytes (for inspection and validation). */
+  readonly bytes: Uint8Array;
+  /** pc → [table slot, block index] for every compiled entry point. */
+  readonly entries: Map<number, readonly [number, number]>;
+  /** The cache key. */
+  readonly key: string;
+}
+
+/** Options that change the emitted code (and so are part of the cache key). */
+export interface CompileOptions {
+  /** Guest memory rotation the code is compiled for. */
+  rotation: number;
+  /** Charge gas (default true); off only to measure metering overhead. */
+  meterGas?: boolean;
+  /** Cost-model identifier (only "per-instruction" exists so far). */
+  costModel?: string;
+}
+
+const cache = new Map<string, CompiledCode>();
+const MAX_CACHED = 64;
+
+/**
+ * Compile a decoded program to Wasm, reusing a cached module when the same code was
+ * compiled with the same options before.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { compile } from "./runtime.ts";
+ * const blob = parseBlob(new Uint8Array([0, 0, 1, 0, 1]));
+ * const a = compile(predecode(blob), blob.code, { rotation: 0 });
+ * console.log(a === compile(predecode(blob), blob.code, { rotation: 0 })); // true
+ * ```
+ */
+export function compile(program: DecodedProgram, codeBytes: Uint8Array, options: CompileOptions): CompiledCode {
+  const key = cacheKey(program, codeBytes, options);
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit); // most recently used last
+    return hit;
+  }
+  const t = translate(program, { rotation: options.rotation, meterGas: options.meterGas });
+  const compiled: CompiledCode = {
+    module: new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>),
+    bytes: t.bytes,
+    entries: t.entries,
+    key,
+  };
+  cache.set(key, compiled);
+  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  return compiled;
+}
+
+function cacheKey(program: DecodedProgram, code: Uint8Array, options: CompileOptions): string {
+  // Two independent 32-bit FNV-1a style hashes over everything that shapes the output.
+  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ code.length;
+  const mix = (v: number) => {
+    h1 = Math.imul(h1 ^ (v & 0xff), 0x01000193);
+    h2 = Math.imul(h2 ^ (v & 0xff), 0x5bd1e995) ^ (h2 >>> 15);
+  };
+  for (let i = 0; i < code.length; i++) mix(code[i]);
+  for (let i = 0; i < program.jumpTargets.length; i++) {
+    const t = program.jumpTargets[i];
+    mix(t), mix(t >> 8), mix(t >> 16), mix(t >> 24);
+  }
+  for (let i = 0; i <= program.codeLength; i++) mix(program.blockStart[i]);
+  return [
+    `v${RECOMPILER_VERSION}`,
+    options.costModel ?? "per-instruction",
+    options.meterGas === false ? "unmetered" : "metered",
+    (options.rotation >>> 0).toString(16),
+    program.codeLength,
+    program.jumpTableCount,
+    (h1 >>> 0).toString(16),
+    (h2 >>> 0).toString(16),
+  ].join(":");
+}
+
+/** Thrown when compiled code hits a Wasm runtime trap: always a pvmkit bug, never a guest outcome. */
+export class RecompilerInternalError extends Error {
+  /** Wrap the Wasm runtime error `cause`. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RecompilerInternalError";
+  }
+}
+
+/**
+ * Compiled code bound to one guest memory and machine state.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { Memory } from "../memory/memory.ts";
+ * import { compile, CompiledMachine } from "./runtime.ts";
+ * // load_imm r7, 42 ; trap
+ * const blob = parseBlob(new Uint8Array([0, 0, 4, 51, 7, 42, 0, 0b1001]));
+ * const memory = Memory.create([]);
+ * const state = { regs: new Int32Array(26), pc: 0, gas: 0, heap: 0, exitArg: 0 };
+ * const vm = new CompiledMachine(compile(predecode(blob), blob.code, { rotation: memory.rotation }), memory, state);
+ * console.log(vm.enter(100n), state.regs[14]); // { status: 1, gas: 98n } 42
+ * ```
+ */
+export class CompiledMachine {
+  private readonly exports: { enter(slot: number, block: number): number };
+  private readonly perm: WebAssembly.Global;
+
+  constructor(
+    /** The compiled program. */
+    readonly code: CompiledCode,
+    private readonly memory: Memory,
+    private readonly state: MachineState,
+  ) {
+    this.perm = new WebAssembly.Global({ value: "i32", mutable: true }, memory.permBase);
+    const instance = new WebAssembly.Instance(code.module, {
+      env: {
+        memory: memory.wasm,
+        perm: this.perm,
+        slow: (address: number, kind: number, value: bigint) => this.slowAccess(address >>> 0, kind, value),
+        sbrk: (size: bigint) => {
+          const v = BigInt.asUintN(64, size);
+          const result = sbrk(memory, state, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+          this.perm.value = memory.permBase;
+          return BigInt(result);
+        },
+      },
+    });
+    this.exports = instance.exports as unknown as { enter(slot: number, block: number): number };
+  }
+
+  /** True if compiled code can start at `pc`. */
+  canEnter(pc: number): boolean {
+    return this.code.entries.has(pc);
+  }
+
+  /**
+   * Run compiled code from `state.pc` (which must be an entry) with `gas`; returns the exit
+   * status (0–4, or 6 = continue in the interpreter at `state.pc`) and the gas left.
+   * Registers, pc and the exit argument are written back to the state.
+   */
+  enter(gas: bigint): { status: number; gas: bigint } {
+    const entry = this.code.entries.get(this.state.pc);
+    if (!entry) throw new RangeError(`internal error: pc ${this.state.pc} is not a compiled entry`);
+    const memory = this.memory;
+    this.perm.value = memory.permBase;
+    const base = memory.permBase + CONTEXT_OFFSET;
+    memory.view.setBigInt64(base + CTX.gas, gas, true);
+    new Int32Array(memory.u8.buffer, base + CTX.regs, 26).set(this.state.regs);
+    let status: number;
+    try {
+      status = this.exports.enter(entry[0], entry[1]);
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) {
+        throw new RecompilerInternalError(
+          `internal error: compiled code trapped (${error.message}) starting at pc ${this.state.pc}; this is a pvmkit bug`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    // The map may have moved during the run (sbrk): read the context where it is now.
+    const after = memory.permBase + CONTEXT_OFFSET;
+    const view = memory.view;
+    this.state.regs.set(new Int32Array(memory.u8.buffer, after + CTX.regs, 26));
+    this.state.pc = view.getUint32(after + CTX.pc, true);
+    this.state.exitArg = view.getUint32(after + CTX.arg, true);
+    return { status, gas: view.getBigInt64(after + CTX.gas, true) };
+  }
+
+  /**
+   * The exact access check for everything the inline check does not clear (page
+   * crossings, wrap-around, permission misses). Performs the access if allowed and
+   * returns 0; else 1 (panic) or the page-aligned fault address with 2 in its low bits.
+   */
+  private slowAccess(address: number, kind: number, value: bigint): number {
+    const n = kind & 15;
+    const write = (kind & 16) !== 0;
+    const memory = this.memory;
+    const bad = memory.check(address, n, write);
+    if (bad >= 0) return bad < LOW_PANIC_LIMIT ? 1 : (bad - (bad % PAGE_SIZE)) | 2;
+    if (write) {
+      const bytes = new Uint8Array(n);
+      let v = BigInt.asUintN(64, value);
+      for (let i = 0; i < n; i++, v >>= 8n) bytes[i] = Number(v & 0xffn);
+      memory.write(address, bytes);
+    } else {
+      const bytes = memory.read(address, n);
+      let v = 0n;
+      for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
+      if ((kind & 32) !== 0) v = BigInt.asIntN(8 * n, v);
+      memory.view.setBigInt64(memory.permBase + CONTEXT_OFFSET + CTX.scratch, BigInt.asIntN(64, v), true);
+    }
+    return 0;
+  }
+}

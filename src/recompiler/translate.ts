@@ -1,0 +1,970 @@
+/**
+ * PVM → WebAssembly translation.
+ *
+ * Every region (a run of consecutive compiled blocks) becomes one Wasm function of
+ * type `(block: i32, gas: i64, r0..r12: i64) → status: i32`. Inside a region, a loop
+ * around a `br_table` over nested blocks dispatches to the region's blocks; fall-through
+ * into the next block costs nothing. Jumps to other regions and dynamic jumps leave by
+ * `return_call`, so the Wasm stack never grows. Registers and gas live in locals and are
+ * written to the VM context only when the code exits to the host.
+ *
+ * @module
+ */
+import type { DecodedProgram } from "../interpreter/predecode.ts";
+import { OPCODE_BY_CODE } from "../isa/opcodes.ts";
+import { analyse, type CompiledBlock, type ProgramLayout } from "./analysis.ts";
+import { CONTEXT_OFFSET, CTX, ExitCode } from "./layout.ts";
+import { Code, ModuleBuilder, T, W } from "./wasm/mod.ts";
+
+/** The result of translation: module bytes plus the tables the driver needs. */
+export interface Translation {
+  /** The Wasm module. */
+  readonly bytes: Uint8Array;
+  /** pc → [table slot of its region, block index], for every compiled entry point. */
+  readonly entries: Map<number, readonly [number, number]>;
+  /** Number of compiled blocks and regions. */
+  readonly blockCount: number;
+  readonly regionCount: number;
+}
+
+/** Options for {@link translate}. */
+export interface TranslateOptions {
+  /** Rotation of the guest memory (Wasm address = guest + rotation, mod 2^32). */
+  rotation: number;
+  /** Charge gas (default true). Turning it off is for measuring metering overhead only. */
+  meterGas?: boolean;
+}
+
+// Fixed local indices of a region function.
+const L_BLOCK = 0;
+const L_GAS = 1;
+const reg = (r: number) => 2 + r;
+const L_ADDR = 15; // i32: guest address
+const L_WASM = 16; // i32: Wasm address / scratch
+const L_STATUS = 17; // i32
+const L_PC = 18; // i32
+const L_ARG = 19; // i32
+
+const REGION_PARAMS = [T.i32, T.i64, ...new Array(13).fill(T.i64)];
+
+/**
+ * Translate a decoded program into a Wasm module.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { translate } from "./translate.ts";
+ * const t = translate(predecode(parseBlob(new Uint8Array([0, 0, 1, 0, 1]))), { rotation: 0 });
+ * console.log(WebAssembly.validate(t.bytes), t.regionCount); // true 1
+ * ```
+ */
+export function translate(program: DecodedProgram, options: TranslateOptions): Translation {
+  const layout = analyse(program);
+  const m = new ModuleBuilder();
+  const tRegion = m.type(REGION_PARAMS, [T.i32]);
+  const tEnter = m.type([T.i32, T.i32], [T.i32]);
+  const tSlow = m.type([T.i32, T.i32, T.i64], [T.i32]);
+  const tSbrk = m.type([T.i64], [T.i64]);
+  const tBinary = m.type([T.i64, T.i64], [T.i64]);
+  const tUnary = m.type([T.i64], [T.i64]);
+
+  const fSlow = m.importFunction("env", "slow", tSlow);
+  const fSbrk = m.importFunction("env", "sbrk", tSbrk);
+  m.importMemory("env", "memory", 0, 65536);
+  const gPerm = m.importGlobal("env", "perm", T.i32, true);
+
+  const fMulhu = m.addFunction(tBinary, mulhuBody());
+  const fMulhs = m.addFunction(tBinary, mulSignedBody(fMulhu, true));
+  const fMulhsu = m.addFunction(tBinary, mulSignedBody(fMulhu, false));
+  const fBswap = m.addFunction(tUnary, bswapBody());
+
+  const regionCount = layout.regionStart.length - 1;
+  // Function indices are assigned in order: regions first, then jump-table stubs, then enter.
+  const firstRegion = fBswap + 1;
+  const regionFunc = (r: number) => firstRegion + r;
+
+  const ctx: EmitContext = {
+    program,
+    layout,
+    rotation: options.rotation >>> 0,
+    meter: options.meterGas !== false,
+    gPerm,
+    fSlow,
+    fSbrk,
+    fMulhu,
+    fMulhs,
+    fMulhsu,
+    fBswap,
+    regionFunc,
+    tRegion,
+    stubBase: regionCount,
+  };
+  for (let r = 0; r < regionCount; r++) {
+    const index = m.addFunction(tRegion, regionBody(ctx, r));
+    if (index !== regionFunc(r)) throw new Error("internal error: region function index mismatch");
+  }
+
+  // Jump-table stubs: one function per distinct target, one table slot per entry.
+  const stubSlots: number[] = [];
+  const stubByTarget = new Map<number, number>();
+  const materialised = program.jumpTargets.length;
+  for (let e = 0; e < materialised; e++) {
+    const target = program.jumpTargets[e];
+    let f = stubByTarget.get(target);
+    if (f === undefined) {
+      f = m.addFunction(tRegion, stubBody(ctx, target < 0 ? undefined : layout.blockAt.get(target)));
+      stubByTarget.set(target, f);
+    }
+    stubSlots.push(f);
+  }
+  const fEnter = m.addFunction(tEnter, enterBody(ctx));
+  const slots = regionCount + stubSlots.length;
+  m.addTable(T.funcref, slots, slots);
+  m.addElements(0, 0, [...Array.from({ length: regionCount }, (_, r) => regionFunc(r)), ...stubSlots]);
+  m.exportFunction("enter", fEnter);
+
+  const entries = new Map<number, readonly [number, number]>();
+  for (const block of layout.blocks) entries.set(block.start, [block.region, block.index]);
+  return { bytes: m.build(), entries, blockCount: layout.blocks.length, regionCount };
+}
+
+interface EmitContext {
+  readonly program: DecodedProgram;
+  readonly layout: ProgramLayout;
+  readonly rotation: number;
+  readonly meter: boolean;
+  readonly gPerm: number;
+  readonly fSlow: number;
+  readonly fSbrk: number;
+  readonly fMulhu: number;
+  readonly fMulhs: number;
+  readonly fMulhsu: number;
+  readonly fBswap: number;
+  readonly regionFunc: (r: number) => number;
+  readonly tRegion: number;
+  readonly stubBase: number;
+}
+
+/** Push block index, gas and the registers, as a region call expects. */
+function pushRegionArgs(c: Code, blockIndex: number | undefined): void {
+  if (blockIndex === undefined) c.localGet(L_BLOCK);
+  else c.i32Const(blockIndex);
+  c.localGet(L_GAS);
+  for (let r = 0; r < 13; r++) c.localGet(reg(r));
+}
+
+/** The body of one region function. */
+function regionBody(ctx: EmitContext, region: number): Uint8Array {
+  const { layout } = ctx;
+  const first = layout.regionStart[region];
+  const count = layout.regionStart[region + 1] - first;
+  const c = new Code(REGION_PARAMS.length);
+  c.local(T.i32); // L_ADDR
+  c.local(T.i32); // L_WASM
+  c.local(T.i32); // L_STATUS
+  c.local(T.i32); // L_PC
+  c.local(T.i32); // L_ARG
+
+  c.block(); // $exit
+  c.loop(); // $dispatch
+  for (let i = count - 1; i >= 0; i--) c.block();
+  c.localGet(L_BLOCK);
+  c.brTable(Array.from({ length: count }, (_, i) => i), count - 1);
+  for (let i = 0; i < count; i++) {
+    c.end(); // closes the Wasm block whose end is where block i's code starts
+    const e = new BlockEmitter(ctx, c, layout.blocks[first + i], count);
+    e.emit();
+  }
+  // The last block never falls through (its successor lies in another region or is a trap).
+  c.unreachable();
+  c.end(); // $dispatch
+  c.end(); // $exit
+  // Spill the state to the context and return the status.
+  const base = CONTEXT_OFFSET;
+  c.globalGet(ctx.gPerm);
+  c.localGet(L_GAS);
+  c.store(W.i64_store, base + CTX.gas, 3);
+  for (let r = 0; r < 13; r++) {
+    c.globalGet(ctx.gPerm);
+    c.localGet(reg(r));
+    c.store(W.i64_store, base + CTX.regs + 8 * r, 3);
+  }
+  c.globalGet(ctx.gPerm);
+  c.localGet(L_PC);
+  c.store(W.i32_store, base + CTX.pc, 2);
+  c.globalGet(ctx.gPerm);
+  c.localGet(L_ARG);
+  c.store(W.i32_store, base + CTX.arg, 2);
+  c.localGet(L_STATUS);
+  return c.finish();
+}
+
+/** Emits the code of one compiled block inside its region function. */
+class BlockEmitter {
+  /** Extra Wasm nesting (if/else) opened inside this block's code. */
+  private extra = 0;
+  private readonly p: DecodedProgram;
+
+  constructor(
+    private readonly ctx: EmitContext,
+    private readonly c: Code,
+    private readonly block: CompiledBlock,
+    private readonly regionSize: number,
+  ) {
+    this.p = ctx.program;
+  }
+
+  /** Branch depth of the region's dispatch loop from here. */
+  private get dispatchDepth(): number {
+    return this.regionSize - 1 - this.block.index + this.extra;
+  }
+
+  /** Branch depth of the region's exit block from here. */
+  private get exitDepth(): number {
+    return this.dispatchDepth + 1;
+  }
+
+  emit(): void {
+    const { c, block } = this;
+    const cost = block.pcs.length;
+    if (this.ctx.meter) {
+      // Not enough gas for the whole block: let the interpreter find the exact instruction.
+      c.localGet(L_GAS);
+      c.i64Const(cost);
+      c.op(W.i64_lt_s);
+      this.openIf();
+      this.exit(ExitCode.interpret, block.start, 0);
+      this.closeIf();
+      c.localGet(L_GAS);
+      c.i64Const(cost);
+      c.op(W.i64_sub);
+      c.localSet(L_GAS);
+    }
+    block.pcs.forEach((pc, k) => this.instruction(pc, cost - 1 - k));
+  }
+
+  private openIf(type: number = T.void): void {
+    this.c.if(type);
+    this.extra++;
+  }
+
+  private closeIf(): void {
+    this.c.end();
+    this.extra--;
+  }
+
+  /** Leave the region with `status` at `pc`, refunding gas paid for instructions not run. */
+  private exit(status: number, pc: number, refund: number, arg?: number): void {
+    const c = this.c;
+    if (refund > 0 && this.ctx.meter) {
+      c.localGet(L_GAS);
+      c.i64Const(refund);
+      c.op(W.i64_add);
+      c.localSet(L_GAS);
+    }
+    c.i32Const(status);
+    c.localSet(L_STATUS);
+    c.i32Const(pc);
+    c.localSet(L_PC);
+    if (arg !== undefined) {
+      c.i32Const(arg | 0);
+      c.localSet(L_ARG);
+    }
+    c.br(this.exitDepth);
+  }
+
+  /** Continue at block start `target` (a static jump or branch), or panic at `from` if invalid. */
+  private jumpTo(target: number, from: number): void {
+    const tb = target >= 0 ? this.ctx.layout.blockAt.get(target) : undefined;
+    if (!tb) return this.exit(ExitCode.panic, from, 0);
+    this.goto(tb);
+  }
+
+  /** Continue at compiled block `tb`. */
+  private goto(tb: CompiledBlock): void {
+    const c = this.c;
+    if (tb.region === this.block.region) {
+      c.i32Const(tb.index);
+      c.localSet(L_BLOCK);
+      c.br(this.dispatchDepth);
+    } else {
+      pushRegionArgs(c, tb.index);
+      c.returnCall(this.ctx.regionFunc(tb.region));
+    }
+  }
+
+  /** Continue at `pc` by falling through (end of a block, or a branch not taken). */
+  private fallTo(pc: number): void {
+    const tb = this.ctx.layout.blockAt.get(pc);
+    if (!tb) {
+      // Not a valid instruction start (or past the end): the interpreter runs the trap there.
+      return this.exit(ExitCode.interpret, pc, 0);
+    }
+    const natural = tb.region === this.block.region && tb.index === this.block.index + 1 && this.extra === 0;
+    if (!natural) this.goto(tb);
+  }
+
+  private getReg(r2: number): void {
+    this.c.localGet(reg(r2 >> 1));
+  }
+
+  private setReg(r2: number): void {
+    this.c.localSet(reg(r2 >> 1));
+  }
+
+  /** Push the 64-bit immediate X of the instruction at pc. */
+  private immX(pc: number): void {
+    const p = this.p;
+    const x = p.x[pc], xh = p.xh[pc];
+    // Sign-extended 32-bit immediates (all but load_imm_64) need no BigInt.
+    this.c.i64Const(xh === x >> 31 ? x : (BigInt(xh) << 32n) | BigInt(x >>> 0));
+  }
+
+  private instruction(pc: number, refund: number): void {
+    const { c, p } = this;
+    const o = p.op[pc];
+    const a = p.ra[pc], b = p.rb[pc], d = p.rd[pc];
+    const x = p.x[pc];
+    switch (o) {
+      case 0: // trap (and every invalid position)
+        return this.exit(ExitCode.panic, pc, refund);
+      case 1: // fallthrough
+        return this.fallTo(p.next[pc]);
+      case 10: // ecalli: always the last instruction of its compiled block
+        return this.exit(ExitCode.host, pc, refund, x);
+      case 20: // load_imm_64
+      case 51: // load_imm
+        this.immX(pc);
+        return this.setReg(a);
+      case 40: // jump
+        return this.jumpTo(p.target[pc], pc);
+      case 80: // load_imm_jump
+        this.immX(pc);
+        this.setReg(a);
+        return this.jumpTo(p.target[pc], pc);
+      case 50: // jump_ind
+        this.getReg(a);
+        c.op(W.i32_wrap_i64);
+        c.i32Const(x);
+        c.op(W.i32_add);
+        return this.dynamicJump(pc);
+      case 180: // load_imm_jump_ind: the target uses rB before rA is written
+        this.getReg(b);
+        c.op(W.i32_wrap_i64);
+        c.i32Const(p.y[pc]);
+        c.op(W.i32_add);
+        c.localSet(L_ADDR);
+        this.immX(pc);
+        this.setReg(a);
+        c.localGet(L_ADDR);
+        return this.dynamicJump(pc);
+      case 100: // move_reg
+        this.getReg(a);
+        return this.setReg(d);
+      case 101: // sbrk
+        this.getReg(a);
+        c.call(this.ctx.fSbrk);
+        return this.setReg(d);
+    }
+    if (o >= 81 && o <= 90) return this.branch(pc, o, true);
+    if (o >= 170 && o <= 175) return this.branch(pc, o, false);
+    if ((o >= 30 && o <= 33) || (o >= 70 && o <= 73)) return this.storeImmediate(pc, o, refund);
+    if ((o >= 52 && o <= 58) || (o >= 124 && o <= 130)) return this.load(pc, o, refund);
+    if ((o >= 59 && o <= 62) || (o >= 120 && o <= 123)) return this.storeRegister(pc, o, refund);
+    if (o >= 102 && o <= 111) return this.unary(o, a, d);
+    if (o >= 131 && o <= 161) return this.withImmediate(pc, o, a, b);
+    if (o >= 190 && o <= 230) return this.threeRegisters(o, a, b, d);
+    throw new Error(`internal error: no translation for opcode ${o} (${OPCODE_BY_CODE[o]?.name})`);
+  }
+
+  /** Address on the stack (i32): halt, panic, or tail-call the jump-table stub. */
+  private dynamicJump(pc: number): void {
+    const { c, p, ctx } = this;
+    c.localSet(L_ADDR);
+    c.localGet(L_ADDR);
+    c.i32Const(0xffff0000 | 0);
+    c.op(W.i32_eq);
+    this.openIf();
+    this.exit(ExitCode.halt, pc, 0);
+    this.closeIf();
+    // index = rotr(addr - 2, 1): odd addresses and 0 become ≥ 2^31, failing the bound check.
+    c.localGet(L_ADDR);
+    c.i32Const(2);
+    c.op(W.i32_sub);
+    c.i32Const(1);
+    c.op(W.i32_rotr);
+    c.localTee(L_WASM);
+    c.i32Const(Math.min(p.jumpTableCount, 0x7fffffff));
+    c.op(W.i32_ge_u);
+    this.openIf();
+    this.exit(ExitCode.panic, pc, 0);
+    this.closeIf();
+    if (p.jumpTargets.length < p.jumpTableCount) {
+      // A zero-width table: every entry is offset 0.
+      return this.jumpTo(p.blockStart[0] ? 0 : -1, pc);
+    }
+    // Invalid-entry stubs report the panic at the pc stored here.
+    c.globalGet(ctx.gPerm);
+    c.i32Const(pc);
+    c.store(W.i32_store, CONTEXT_OFFSET + CTX.pc, 2);
+    pushRegionArgs(c, 0);
+    c.localGet(L_WASM);
+    c.i32Const(ctx.stubBase);
+    c.op(W.i32_add);
+    c.returnCallIndirect(ctx.tRegion, 0);
+  }
+
+  private branch(pc: number, o: number, withImmediate: boolean): void {
+    const { c, p } = this;
+    this.getReg(p.ra[pc]);
+    if (withImmediate) this.immX(pc);
+    else this.getReg(p.rb[pc]);
+    const kind = withImmediate ? o - 81 : [0, 1, 2, 6, 4, 8][o - 170];
+    // 0 eq, 1 ne, 2 lt_u, 3 le_u, 4 ge_u, 5 gt_u, 6 lt_s, 7 le_s, 8 ge_s, 9 gt_s
+    c.op(
+      [
+        W.i64_eq,
+        W.i64_ne,
+        W.i64_lt_u,
+        W.i64_le_u,
+        W.i64_ge_u,
+        W.i64_gt_u,
+        W.i64_lt_s,
+        W.i64_le_s,
+        W.i64_ge_s,
+        W.i64_gt_s,
+      ][kind],
+    );
+    this.openIf();
+    this.jumpTo(p.target[pc], pc);
+    this.closeIf();
+    this.fallTo(p.next[pc]);
+  }
+
+  /**
+   * A memory access with its permission check. `address` pushes the guest address (i32);
+   * `value` pushes the i64 to store (stores only). Loads write `dest`.
+   */
+  private access(
+    pc: number,
+    refund: number,
+    n: number,
+    write: boolean,
+    signed: boolean,
+    address: () => void,
+    value: (() => void) | undefined,
+    dest: number,
+  ): void {
+    const { c, ctx } = this;
+    address();
+    c.localTee(L_ADDR);
+    c.i32Const(ctx.rotation | 0);
+    c.op(W.i32_add);
+    c.localTee(L_WASM);
+    c.i32Const(12);
+    c.op(W.i32_shr_u);
+    c.globalGet(ctx.gPerm);
+    c.op(W.i32_add);
+    c.load(W.i32_load8_u, 0, 0);
+    c.i32Const(write ? 2 : 1);
+    c.op(W.i32_and);
+    c.op(W.i32_eqz);
+    if (n > 1) {
+      c.localGet(L_WASM);
+      c.i32Const(4095);
+      c.op(W.i32_and);
+      c.i32Const(4096 - n);
+      c.op(W.i32_gt_u);
+      c.op(W.i32_or);
+    }
+    this.openIf();
+    // Slow path: the host checks exactly and performs the access if allowed.
+    c.localGet(L_ADDR);
+    c.i32Const(n | (write ? 16 : 0) | (signed ? 32 : 0));
+    if (value) value();
+    else c.i64Const(0);
+    c.call(ctx.fSlow);
+    c.localTee(L_ARG);
+    this.openIf();
+    c.localGet(L_ARG);
+    c.i32Const(7);
+    c.op(W.i32_and);
+    c.localSet(L_STATUS);
+    c.localGet(L_ARG);
+    c.i32Const(-4096);
+    c.op(W.i32_and);
+    c.localSet(L_ARG);
+    if (refund > 0 && ctx.meter) {
+      c.localGet(L_GAS);
+      c.i64Const(refund);
+      c.op(W.i64_add);
+      c.localSet(L_GAS);
+    }
+    c.i32Const(pc);
+    c.localSet(L_PC);
+    c.br(this.exitDepth);
+    this.closeIf();
+    if (!write) {
+      c.globalGet(ctx.gPerm);
+      c.load(W.i64_load, CONTEXT_OFFSET + CTX.scratch, 3);
+      this.setReg(dest);
+    }
+    c.else();
+    c.localGet(L_WASM);
+    if (write) {
+      value!();
+      c.store(n === 1 ? W.i64_store8 : n === 2 ? W.i64_store16 : n === 4 ? W.i64_store32 : W.i64_store, 0, 0);
+    } else {
+      const op = n === 1
+        ? (signed ? W.i64_load8_s : W.i64_load8_u)
+        : n === 2
+        ? (signed ? W.i64_load16_s : W.i64_load16_u)
+        : n === 4
+        ? (signed ? W.i64_load32_s : W.i64_load32_u)
+        : W.i64_load;
+      c.load(op, 0, 0);
+      this.setReg(dest);
+    }
+    this.closeIf();
+  }
+
+  private storeImmediate(pc: number, o: number, refund: number): void {
+    const { c, p } = this;
+    const k = o < 70 ? o - 30 : o - 70;
+    const y = p.y[pc];
+    const address = o < 70 ? () => c.i32Const(p.x[pc]) : () => {
+      this.getReg(p.ra[pc]);
+      c.op(W.i32_wrap_i64);
+      c.i32Const(p.x[pc]);
+      c.op(W.i32_add);
+    };
+    this.access(pc, refund, 1 << k, true, false, address, () => c.i64Const(y), 0);
+  }
+
+  private load(pc: number, o: number, refund: number): void {
+    const { c, p } = this;
+    const k = o < 100 ? o - 52 : o - 124;
+    const n = k < 2 ? 1 : k < 4 ? 2 : k < 6 ? 4 : 8;
+    const signed = (k & 1) === 1 && k < 6;
+    const address = o < 100 ? () => c.i32Const(p.x[pc]) : () => {
+      this.getReg(p.rb[pc]);
+      c.op(W.i32_wrap_i64);
+      c.i32Const(p.x[pc]);
+      c.op(W.i32_add);
+    };
+    this.access(pc, refund, n, false, signed, address, undefined, p.ra[pc]);
+  }
+
+  private storeRegister(pc: number, o: number, refund: number): void {
+    const { c, p } = this;
+    const k = o < 100 ? o - 59 : o - 120;
+    const address = o < 100 ? () => c.i32Const(p.x[pc]) : () => {
+      this.getReg(p.rb[pc]);
+      c.op(W.i32_wrap_i64);
+      c.i32Const(p.x[pc]);
+      c.op(W.i32_add);
+    };
+    this.access(pc, refund, 1 << k, true, false, address, () => this.getReg(p.ra[pc]), 0);
+  }
+
+  /** count/leading/trailing zero bits, sign/zero extension, byte reversal: rD ← f(rA). */
+  private unary(o: number, a: number, d: number): void {
+    const c = this.c;
+    this.getReg(a);
+    switch (o) {
+      case 102:
+        c.op(W.i64_popcnt);
+        break;
+      case 104:
+        c.op(W.i64_clz);
+        break;
+      case 106:
+        c.op(W.i64_ctz);
+        break;
+      case 103:
+      case 105:
+      case 107:
+        c.op(W.i32_wrap_i64);
+        c.op(o === 103 ? W.i32_popcnt : o === 105 ? W.i32_clz : W.i32_ctz);
+        c.op(W.i64_extend_i32_u);
+        break;
+      case 108:
+        c.op(W.i64_extend8_s);
+        break;
+      case 109:
+        c.op(W.i64_extend16_s);
+        break;
+      case 110:
+        c.i64Const(0xffff);
+        c.op(W.i64_and);
+        break;
+      default: // 111 reverse_bytes
+        c.call(this.ctx.fBswap);
+    }
+    this.setReg(d);
+  }
+
+  /** Two registers + immediate: rA ← f(rB, X). */
+  private withImmediate(pc: number, o: number, a: number, b: number): void {
+    const c = this.c;
+    const rb = () => this.getReg(b);
+    const imm = () => this.immX(pc);
+    const ext32 = () => c.op(W.i64_extend32_s);
+    const op32 = (first: () => void, second: () => void, op: number) => {
+      first();
+      c.op(W.i32_wrap_i64);
+      second();
+      c.op(W.i32_wrap_i64);
+      c.op(op);
+      c.op(W.i64_extend_i32_s);
+    };
+    switch (o) {
+      case 131: // add_imm_32
+        rb(), imm(), c.op(W.i64_add), ext32();
+        break;
+      case 132:
+        rb(), imm(), c.op(W.i64_and);
+        break;
+      case 133:
+        rb(), imm(), c.op(W.i64_xor);
+        break;
+      case 134:
+        rb(), imm(), c.op(W.i64_or);
+        break;
+      case 135: // mul_imm_32
+        rb(), imm(), c.op(W.i64_mul), ext32();
+        break;
+      case 136:
+        rb(), imm(), c.op(W.i64_lt_u), c.op(W.i64_extend_i32_u);
+        break;
+      case 137:
+        rb(), imm(), c.op(W.i64_lt_s), c.op(W.i64_extend_i32_u);
+        break;
+      case 138:
+        op32(rb, imm, W.i32_shl);
+        break;
+      case 139:
+        op32(rb, imm, W.i32_shr_u);
+        break;
+      case 140:
+        op32(rb, imm, W.i32_shr_s);
+        break;
+      case 141: // neg_add_imm_32
+        imm(), rb(), c.op(W.i64_sub), ext32();
+        break;
+      case 142:
+        rb(), imm(), c.op(W.i64_gt_u), c.op(W.i64_extend_i32_u);
+        break;
+      case 143:
+        rb(), imm(), c.op(W.i64_gt_s), c.op(W.i64_extend_i32_u);
+        break;
+      case 144:
+        op32(imm, rb, W.i32_shl);
+        break;
+      case 145:
+        op32(imm, rb, W.i32_shr_u);
+        break;
+      case 146:
+        op32(imm, rb, W.i32_shr_s);
+        break;
+      case 147: // cmov_iz_imm
+      case 148: // cmov_nz_imm
+        imm();
+        this.getReg(a);
+        rb();
+        c.op(W.i64_eqz);
+        if (o === 148) c.op(W.i32_eqz);
+        c.op(W.select);
+        break;
+      case 149:
+        rb(), imm(), c.op(W.i64_add);
+        break;
+      case 150:
+        rb(), imm(), c.op(W.i64_mul);
+        break;
+      case 151:
+        rb(), imm(), c.op(W.i64_shl);
+        break;
+      case 152:
+        rb(), imm(), c.op(W.i64_shr_u);
+        break;
+      case 153:
+        rb(), imm(), c.op(W.i64_shr_s);
+        break;
+      case 154: // neg_add_imm_64
+        imm(), rb(), c.op(W.i64_sub);
+        break;
+      case 155:
+        imm(), rb(), c.op(W.i64_shl);
+        break;
+      case 156:
+        imm(), rb(), c.op(W.i64_shr_u);
+        break;
+      case 157:
+        imm(), rb(), c.op(W.i64_shr_s);
+        break;
+      case 158:
+        rb(), imm(), c.op(W.i64_rotr);
+        break;
+      case 159:
+        imm(), rb(), c.op(W.i64_rotr);
+        break;
+      case 160:
+        op32(rb, imm, W.i32_rotr);
+        break;
+      default: // 161 rot_r_32_imm_alt
+        op32(imm, rb, W.i32_rotr);
+    }
+    this.setReg(a);
+  }
+
+  /** Three registers: rD ← f(rA, rB). */
+  private threeRegisters(o: number, a: number, b: number, d: number): void {
+    const c = this.c;
+    const ra = () => this.getReg(a);
+    const rb = () => this.getReg(b);
+    const simple = (op: number, extend = false) => {
+      ra(), rb(), c.op(op);
+      if (extend) c.op(W.i64_extend32_s);
+    };
+    const op32 = (op: number) => {
+      ra(), c.op(W.i32_wrap_i64), rb(), c.op(W.i32_wrap_i64), c.op(op), c.op(W.i64_extend_i32_s);
+    };
+    switch (o) {
+      case 190:
+        simple(W.i64_add, true);
+        break;
+      case 191:
+        simple(W.i64_sub, true);
+        break;
+      case 192:
+        simple(W.i64_mul, true);
+        break;
+      case 193: // div_u_32: divisor 0 → 2^64 − 1
+        rb(), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
+        this.openIf(T.i64);
+        c.i64Const(-1);
+        c.else();
+        op32(W.i32_div_u);
+        this.closeIf();
+        break;
+      case 194: // div_s_32: divisor 0 → 2^64 − 1; MIN / −1 → MIN (sign-extended)
+        rb(), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
+        this.openIf(T.i64);
+        c.i64Const(-1);
+        c.else();
+        ra(), c.op(W.i32_wrap_i64), c.i32Const(-0x80000000), c.op(W.i32_eq);
+        rb(), c.op(W.i32_wrap_i64), c.i32Const(-1), c.op(W.i32_eq);
+        c.op(W.i32_and);
+        c.if(T.i64);
+        ra(), c.op(W.i64_extend32_s);
+        c.else();
+        op32(W.i32_div_s);
+        c.end();
+        this.closeIf();
+        break;
+      case 195: // rem_u_32: divisor 0 → sx32(a)
+      case 196: // rem_s_32: divisor 0 → sx32(a); MIN rem −1 is 0 in Wasm too
+        rb(), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
+        this.openIf(T.i64);
+        ra(), c.op(W.i64_extend32_s);
+        c.else();
+        op32(o === 195 ? W.i32_rem_u : W.i32_rem_s);
+        this.closeIf();
+        break;
+      case 197:
+        op32(W.i32_shl);
+        break;
+      case 198:
+        op32(W.i32_shr_u);
+        break;
+      case 199:
+        op32(W.i32_shr_s);
+        break;
+      case 200:
+        simple(W.i64_add);
+        break;
+      case 201:
+        simple(W.i64_sub);
+        break;
+      case 202:
+        simple(W.i64_mul);
+        break;
+      case 203: // div_u_64
+      case 204: // div_s_64
+        rb(), c.op(W.i64_eqz);
+        this.openIf(T.i64);
+        c.i64Const(-1);
+        c.else();
+        if (o === 203) simple(W.i64_div_u);
+        else {
+          ra(), c.i64Const(-(1n << 63n)), c.op(W.i64_eq);
+          rb(), c.i64Const(-1), c.op(W.i64_eq);
+          c.op(W.i32_and);
+          c.if(T.i64);
+          ra();
+          c.else();
+          simple(W.i64_div_s);
+          c.end();
+        }
+        this.closeIf();
+        break;
+      case 205: // rem_u_64
+      case 206: // rem_s_64 (MIN rem −1 is 0 in Wasm too)
+        rb(), c.op(W.i64_eqz);
+        this.openIf(T.i64);
+        ra();
+        c.else();
+        simple(o === 205 ? W.i64_rem_u : W.i64_rem_s);
+        this.closeIf();
+        break;
+      case 207:
+        simple(W.i64_shl);
+        break;
+      case 208:
+        simple(W.i64_shr_u);
+        break;
+      case 209:
+        simple(W.i64_shr_s);
+        break;
+      case 210:
+        simple(W.i64_and);
+        break;
+      case 211:
+        simple(W.i64_xor);
+        break;
+      case 212:
+        simple(W.i64_or);
+        break;
+      case 213:
+        ra(), rb(), c.call(this.ctx.fMulhs);
+        break;
+      case 214:
+        ra(), rb(), c.call(this.ctx.fMulhu);
+        break;
+      case 215:
+        ra(), rb(), c.call(this.ctx.fMulhsu);
+        break;
+      case 216:
+        simple(W.i64_lt_u), c.op(W.i64_extend_i32_u);
+        break;
+      case 217:
+        simple(W.i64_lt_s), c.op(W.i64_extend_i32_u);
+        break;
+      case 218: // cmov_iz: rD ← b = 0 ? a : d
+      case 219: // cmov_nz
+        ra(), this.getReg(d), rb(), c.op(W.i64_eqz);
+        if (o === 219) c.op(W.i32_eqz);
+        c.op(W.select);
+        break;
+      case 220:
+        simple(W.i64_rotl);
+        break;
+      case 221:
+        op32(W.i32_rotl);
+        break;
+      case 222:
+        simple(W.i64_rotr);
+        break;
+      case 223:
+        op32(W.i32_rotr);
+        break;
+      case 224: // and_inv
+        ra(), rb(), c.i64Const(-1), c.op(W.i64_xor), c.op(W.i64_and);
+        break;
+      case 225: // or_inv
+        ra(), rb(), c.i64Const(-1), c.op(W.i64_xor), c.op(W.i64_or);
+        break;
+      case 226: // xnor
+        ra(), rb(), c.op(W.i64_xor), c.i64Const(-1), c.op(W.i64_xor);
+        break;
+      default: { // 227 max, 228 max_u, 229 min, 230 min_u
+        const cmp = o === 227 ? W.i64_gt_s : o === 228 ? W.i64_gt_u : o === 229 ? W.i64_lt_s : W.i64_lt_u;
+        ra(), rb(), ra(), rb(), c.op(cmp), c.op(W.select);
+      }
+    }
+    this.setReg(d);
+  }
+}
+
+/** A jump-table stub: continue at the target block, or report a panic at the stored pc. */
+function stubBody(ctx: EmitContext, target: CompiledBlock | undefined): Uint8Array {
+  const c = new Code(REGION_PARAMS.length);
+  if (target) {
+    c.i32Const(target.index);
+    for (let i = 1; i < REGION_PARAMS.length; i++) c.localGet(i);
+    c.returnCall(ctx.regionFunc(target.region));
+    return c.finish();
+  }
+  // Spill gas and registers; ctx.pc already holds the jump's pc.
+  c.globalGet(ctx.gPerm);
+  c.localGet(L_GAS);
+  c.store(W.i64_store, CONTEXT_OFFSET + CTX.gas, 3);
+  for (let r = 0; r < 13; r++) {
+    c.globalGet(ctx.gPerm);
+    c.localGet(reg(r));
+    c.store(W.i64_store, CONTEXT_OFFSET + CTX.regs + 8 * r, 3);
+  }
+  c.i32Const(ExitCode.panic);
+  return c.finish();
+}
+
+/** `enter(slot, block)`: load gas and registers from the context and tail-call the region. */
+function enterBody(ctx: EmitContext): Uint8Array {
+  const c = new Code(2);
+  c.localGet(1);
+  c.globalGet(ctx.gPerm);
+  c.load(W.i64_load, CONTEXT_OFFSET + CTX.gas, 3);
+  for (let r = 0; r < 13; r++) {
+    c.globalGet(ctx.gPerm);
+    c.load(W.i64_load, CONTEXT_OFFSET + CTX.regs + 8 * r, 3);
+  }
+  c.localGet(0);
+  c.returnCallIndirect(ctx.tRegion, 0);
+  return c.finish();
+}
+
+/** High 64 bits of the unsigned 128-bit product, from four 32×32 products. */
+function mulhuBody(): Uint8Array {
+  const c = new Code(2);
+  const lo = (i: number) => (c.localGet(i), c.i64Const(0xffffffff), c.op(W.i64_and));
+  const hi = (i: number) => (c.localGet(i), c.i64Const(32), c.op(W.i64_shr_u));
+  const lh = c.local(T.i64), hl = c.local(T.i64);
+  lo(0), hi(1), c.op(W.i64_mul), c.localSet(lh);
+  hi(0), lo(1), c.op(W.i64_mul), c.localSet(hl);
+  // hh + (lh >> 32) + (hl >> 32) + (((ll >> 32) + (lh & M) + (hl & M)) >> 32)
+  hi(0), hi(1), c.op(W.i64_mul);
+  c.localGet(lh), c.i64Const(32), c.op(W.i64_shr_u), c.op(W.i64_add);
+  c.localGet(hl), c.i64Const(32), c.op(W.i64_shr_u), c.op(W.i64_add);
+  lo(0), lo(1), c.op(W.i64_mul), c.i64Const(32), c.op(W.i64_shr_u);
+  c.localGet(lh), c.i64Const(0xffffffff), c.op(W.i64_and), c.op(W.i64_add);
+  c.localGet(hl), c.i64Const(0xffffffff), c.op(W.i64_and), c.op(W.i64_add);
+  c.i64Const(32), c.op(W.i64_shr_u), c.op(W.i64_add);
+  return c.finish();
+}
+
+/** Signed×signed (or signed×unsigned) high product from the unsigned one. */
+function mulSignedBody(fMulhu: number, bothSigned: boolean): Uint8Array {
+  const c = new Code(2);
+  c.localGet(0), c.localGet(1), c.call(fMulhu);
+  c.localGet(0), c.i64Const(63), c.op(W.i64_shr_s), c.localGet(1), c.op(W.i64_and), c.op(W.i64_sub);
+  if (bothSigned) {
+    c.localGet(1), c.i64Const(63), c.op(W.i64_shr_s), c.localGet(0), c.op(W.i64_and), c.op(W.i64_sub);
+  }
+  return c.finish();
+}
+
+/** Byte-swap an i64 with shifts and masks. */
+function bswapBody(): Uint8Array {
+  const c = new Code(1);
+  const swap = (mask: bigint, shift: number) => {
+    c.localGet(0), c.i64Const(shift), c.op(W.i64_shr_u), c.i64Const(mask), c.op(W.i64_and);
+    c.localGet(0), c.i64Const(mask), c.op(W.i64_and), c.i64Const(shift), c.op(W.i64_shl);
+    c.op(W.i64_or), c.localSet(0);
+  };
+  swap(0x00ff00ff00ff00ffn, 8);
+  swap(0x0000ffff0000ffffn, 16);
+  c.localGet(0), c.i64Const(32), c.op(W.i64_rotl);
+  return c.finish();
+}
