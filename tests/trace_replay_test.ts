@@ -229,6 +229,19 @@ describe("JIP-6 trace replay", () => {
       assert.equal(r.ok, true, r.mismatch?.message);
     });
 
+    it("an unloadable program is a set-up mismatch (step 0) on the program line", () => {
+      const trace = parseTrace(`LOG prefix line\nprogram 0x000005\nstart pc=0 gas=1\nHALT pc=0 gas=0`);
+      const r = replayTrace(trace, { format: "generic" });
+      assert.deepEqual([r.ok, r.steps, r.mismatch?.step, r.mismatch?.line, r.mismatch?.field], [
+        false,
+        0,
+        0,
+        2,
+        "program",
+      ]);
+      assert.match(r.mismatch!.message, /^set-up \(trace line 2\): program .*at byte 3/);
+    });
+
     it("the backend is pluggable: replayTrace uses options.instantiate", () => {
       const trace = parseTrace(`${header}\n${hostCall(99)}\nsetreg r01 <- 0x30000\nFAULT=0x30000 pc=2 gas=98`);
       let created = 0;

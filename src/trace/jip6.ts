@@ -69,7 +69,17 @@ export class TraceError extends Error {
   }
 }
 
-/** Bytes at a guest address, from a `memwrite` or `memread` line. */
+/**
+ * Bytes at a guest address, from a `memwrite` or `memread` line.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace } from "./jip6.ts";
+ * const t = parseTrace("program 0x00\nmemwrite 0xfeff0000 len=2 <- 0x0102\nstart pc=0 gas=1\nHALT pc=0 gas=0");
+ * const w = t.initialMemWrites[0];
+ * console.log(w.line, w.address.toString(16), w.data); // 2 feff0000 Uint8Array(2) [ 1, 2 ]
+ * ```
+ */
 export interface TraceMemory {
   /** 1-based line number. */
   readonly line: number;
@@ -79,7 +89,16 @@ export interface TraceMemory {
   readonly data: Uint8Array;
 }
 
-/** A `setreg` line. */
+/**
+ * A `setreg` line.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace } from "./jip6.ts";
+ * const t = parseTrace("program 0x00\nstart pc=0 gas=9\necalli=1 pc=0 gas=8\nsetreg r07 <- 0x2a\nHALT pc=0 gas=0");
+ * console.log(t.hostCalls[0].setRegisters); // [ { line: 4, index: 7, value: 42n } ]
+ * ```
+ */
 export interface TraceSetRegister {
   /** 1-based line number. */
   readonly line: number;
@@ -89,7 +108,16 @@ export interface TraceSetRegister {
   readonly value: bigint;
 }
 
-/** The `start` line. */
+/**
+ * The `start` line.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace } from "./jip6.ts";
+ * const t = parseTrace("program 0x00\nstart pc=5 gas=1000 r07=0xfeff0000\nHALT pc=0 gas=0");
+ * console.log(t.start.pc, t.start.gas, t.start.registers[7].toString(16), t.start.registers[8]); // 5 1000n feff0000 0n
+ * ```
+ */
 export interface TraceStart {
   /** 1-based line number. */
   readonly line: number;
@@ -101,7 +129,24 @@ export interface TraceStart {
   readonly registers: readonly bigint[];
 }
 
-/** One host call: the `ecalli` line and the host's reads and response that follow it. */
+/**
+ * One host call: the `ecalli` line and the host's reads and response that follow it.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace } from "./jip6.ts";
+ * const text = [
+ *   "program 0x0000040a07320005", // generic blob: ecalli 7 ; jump_ind r0
+ *   "start pc=0 gas=100 r00=0xffff0000",
+ *   "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+ *   "setreg r07 <- 0x2a",
+ *   "setgas <- 89",
+ *   "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+ * ].join("\n");
+ * const call = parseTrace(text).hostCalls[0];
+ * console.log(call.index, call.pc, call.gas, call.setRegisters.length, call.setGas); // 7 0 99n 1 89n
+ * ```
+ */
 export interface TraceHostCall {
   /** 1-based line number of the `ecalli` line. */
   readonly line: number;
@@ -125,10 +170,28 @@ export interface TraceHostCall {
   readonly setGasLine?: number;
 }
 
-/** How a traced run ended. */
+/**
+ * How a traced run ended.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace, type TraceStatus } from "./jip6.ts";
+ * const status: TraceStatus = parseTrace("program 0x00\nstart pc=0 gas=0\nOOG pc=0 gas=0").termination.status;
+ * console.log(status); // OOG
+ * ```
+ */
 export type TraceStatus = "HALT" | "PANIC" | "FAULT" | "OOG";
 
-/** The final line. */
+/**
+ * The final line.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace } from "./jip6.ts";
+ * const end = parseTrace("program 0x00\nstart pc=0 gas=9\nPANIC=0x21000 pc=3 gas=7").termination;
+ * console.log(end.status, end.address?.toString(16), end.pc, end.gas, end.hasRegisters); // FAULT 21000 3 7n false
+ * ```
+ */
 export interface TraceTermination {
   /** 1-based line number. */
   readonly line: number;
@@ -146,10 +209,29 @@ export interface TraceTermination {
   readonly hasRegisters: boolean;
 }
 
-/** A parsed JIP-6 trace. */
+/**
+ * A parsed JIP-6 trace.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace, type Trace } from "./jip6.ts";
+ * const text = [
+ *   "program 0x0000040a07320005", // generic blob: ecalli 7 ; jump_ind r0
+ *   "start pc=0 gas=100 r00=0xffff0000",
+ *   "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+ *   "setreg r07 <- 0x2a",
+ *   "setgas <- 89",
+ *   "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+ * ].join("\n");
+ * const trace: Trace = parseTrace(text);
+ * console.log(trace.program.length, trace.hostCalls.length, trace.termination.status); // 8 1 HALT
+ * ```
+ */
 export interface Trace {
   /** The program bytes of the `program` line. */
   readonly program: Uint8Array;
+  /** 1-based line number of the `program` line. */
+  readonly programLine: number;
   /** Memory written before the run started (the SPI arguments). */
   readonly initialMemWrites: readonly TraceMemory[];
   /** The `start` line. */
@@ -192,6 +274,7 @@ const RECORD =
  */
 export function parseTrace(text: string): Trace {
   let program: Uint8Array | undefined;
+  let programLine = 0;
   let start: TraceStart | undefined;
   let termination: TraceTermination | undefined;
   const initialMemWrites: TraceMemory[] = [];
@@ -211,6 +294,7 @@ export function parseTrace(text: string): Trace {
         const m = /^program\s+(0x[0-9a-fA-F]*)$/.exec(record);
         if (!m) throw new TraceError(`malformed program line (expected "program 0x<hex>")`, n);
         program = parseHex(m[1], n);
+        programLine = n;
         break;
       }
       case "memwrite":
@@ -329,7 +413,7 @@ export function parseTrace(text: string): Trace {
   if (!program) throw new TraceError("no program line", 0);
   if (!start) throw new TraceError("no start line", 0);
   if (!termination) throw new TraceError(`no final HALT/PANIC/FAULT/OOG line (the trace has ${lines.length} lines)`, 0);
-  return { program, initialMemWrites, start, hostCalls, termination };
+  return { program, programLine, initialMemWrites, start, hostCalls, termination };
 }
 
 type MutableHostCall =
@@ -391,8 +475,16 @@ function abbreviate(s: string): string {
 // Replay
 
 /**
- * What {@link replayTrace} needs from a machine. {@link Instance} satisfies it; a future
- * recompiler backend only has to provide the same surface.
+ * What {@link replayTrace} needs from a machine. pvmkit's `Instance` satisfies it; a
+ * future recompiler backend only has to provide the same surface.
+ *
+ * @example
+ * ```ts
+ * import { Module } from "../engine.ts";
+ * import type { ReplayInstance } from "./jip6.ts";
+ * const vm: ReplayInstance = Module.load(new Uint8Array([0, 0, 1, 0, 1])).instantiate({ gas: 5n });
+ * console.log(vm.run(), vm.gas); // { kind: "panic", pc: 0, gas: 4n } 4n
+ * ```
  */
 export interface ReplayInstance {
   /** Run until an exit; after a `host` exit the next run resumes after the `ecalli`. */
@@ -410,10 +502,55 @@ export interface ReplayInstance {
   };
 }
 
-/** Creates a machine for a loaded module (the backend plug-in point of {@link replayTrace}). */
+/**
+ * Creates a machine for a loaded module (the backend plug-in point of {@link replayTrace}).
+ *
+ * @example
+ * ```ts
+ * import { parseTrace, type ReplayBackend, replayTrace } from "./jip6.ts";
+ * const text = [
+ *   "program 0x0000040a07320005", // generic blob: ecalli 7 ; jump_ind r0
+ *   "start pc=0 gas=100 r00=0xffff0000",
+ *   "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+ *   "setreg r07 <- 0x2a",
+ *   "setgas <- 89",
+ *   "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+ * ].join("\n");
+ * let runs = 0;
+ * const counting: ReplayBackend = (module, options) => {
+ *   const vm = module.instantiate(options);
+ *   return {
+ *     run: () => (runs++, vm.run()),
+ *     getRegister: (i) => vm.getRegister(i),
+ *     setRegister: (i, v) => vm.setRegister(i, v),
+ *     get gas() { return vm.gas; },
+ *     set gas(g) { vm.gas = g; },
+ *     memory: vm.memory,
+ *   };
+ * };
+ * console.log(replayTrace(parseTrace(text), { format: "generic", instantiate: counting }).ok, runs); // true 2
+ * ```
+ */
 export type ReplayBackend = (module: Module, options: InstantiateOptions) => ReplayInstance;
 
-/** Options for {@link replayTrace}. */
+/**
+ * Options for {@link replayTrace}.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace, type ReplayOptions, replayTrace } from "./jip6.ts";
+ * const text = [
+ *   "program 0x0000040a07320005", // generic blob: ecalli 7 ; jump_ind r0
+ *   "start pc=0 gas=100 r00=0xffff0000",
+ *   "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+ *   "setreg r07 <- 0x2a",
+ *   "setgas <- 89",
+ *   "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+ * ].join("\n");
+ * const options: ReplayOptions = { format: "generic", isa: "0.7.2" };
+ * console.log(replayTrace(parseTrace(text), options).ok); // true
+ * ```
+ */
 export interface ReplayOptions {
   /**
    * Container format of the `program` line. Default: standard program with metadata
@@ -429,7 +566,24 @@ export interface ReplayOptions {
   instantiate?: ReplayBackend;
 }
 
-/** The first difference between the replay and the trace. */
+/**
+ * The first difference between the replay and the trace.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace, replayTrace } from "./jip6.ts";
+ * const text = [
+ *   "program 0x0000040a07320005", // generic blob: ecalli 7 ; jump_ind r0
+ *   "start pc=0 gas=100 r00=0xffff0000",
+ *   "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+ *   "setreg r07 <- 0x2a",
+ *   "setgas <- 89",
+ *   "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+ * ].join("\n");
+ * const m = replayTrace(parseTrace(text.replace("setreg r07 <- 0x2a", "setreg r07 <- 0x2b")), { format: "generic" }).mismatch!;
+ * console.log(m.step, m.line, m.field, m.expected, m.actual); // 2 6 r7 0x2a 0x2b
+ * ```
+ */
 export interface ReplayMismatch {
   /**
    * Which exit of the run differs, 1-based: host call k is step k (the k-th `ecalli`
@@ -452,7 +606,24 @@ export interface ReplayMismatch {
   readonly message: string;
 }
 
-/** Result of {@link replayTrace}. */
+/**
+ * Result of {@link replayTrace}.
+ *
+ * @example
+ * ```ts
+ * import { parseTrace, type ReplayResult, replayTrace } from "./jip6.ts";
+ * const text = [
+ *   "program 0x0000040a07320005", // generic blob: ecalli 7 ; jump_ind r0
+ *   "start pc=0 gas=100 r00=0xffff0000",
+ *   "ecalli=7 pc=0 gas=99 r00=0xffff0000",
+ *   "setreg r07 <- 0x2a",
+ *   "setgas <- 89",
+ *   "HALT pc=2 gas=88 r00=0xffff0000 r07=0x2a",
+ * ].join("\n");
+ * const result: ReplayResult = replayTrace(parseTrace(text), { format: "generic" });
+ * console.log(result.ok, result.steps, result.exit?.kind); // true 1 halt
+ * ```
+ */
 export interface ReplayResult {
   /** True if every host call and the final status matched. */
   readonly ok: boolean;
@@ -517,7 +688,6 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
     }`;
     return { step, line, field, expected, actual, message };
   };
-  const programLine = 1;
 
   // ---- load ----
   let module: Module;
@@ -528,7 +698,7 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
     return {
       ok: false,
       steps: 0,
-      mismatch: failure(0, programLine, "program", "a loadable program", "an error", (error as Error).message),
+      mismatch: failure(0, trace.programLine, "program", "a loadable program", "an error", (error as Error).message),
     };
   }
 
