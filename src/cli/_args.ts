@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 /** The command line was wrong (unknown flag, bad value, missing operand). Exit code 2; a help hint follows. */
 export class UsageError extends Error {
+  /** A usage error; `message` is one line, without the program name. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -18,6 +19,7 @@ export class UsageError extends Error {
 
 /** An input could not be used (missing file, unreadable data). Exit code 2. */
 export class InputError extends Error {
+  /** An input error; `message` is one line, usually starting with the file name. */
   constructor(message: string) {
     super(message);
     this.name = "InputError";

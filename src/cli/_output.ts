@@ -74,10 +74,15 @@ export function captureIo(options: { color?: boolean } = {}): CapturedIo {
 
 /** ANSI styling that turns into the identity when colour is off. */
 export interface Style {
+  /** Bold. */
   bold(text: string): string;
+  /** Dimmed (labels). */
   dim(text: string): string;
+  /** Red (failures). */
   red(text: string): string;
+  /** Green (success). */
   green(text: string): string;
+  /** Yellow (host calls). */
   yellow(text: string): string;
 }
 

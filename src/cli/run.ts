@@ -60,7 +60,7 @@ out of gas, 2 on a usage or input error (including a malformed program).
 `;
 
 /** What a run produced, as reported. */
-export interface RunReport {
+interface RunReport {
   /** The exit that ended the run. */
   exit: Exit;
   /** Detected or forced format. */
