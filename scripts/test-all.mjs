@@ -55,7 +55,7 @@ const runtimes = {
   bun: { cmd: bin("bun"), argv: ["test", "--timeout", "600000", ...files.map((f) => "./" + f)], count: countBun },
 };
 
-let total = { passed: 0, failed: 0, skipped: 0 };
+const total = { passed: 0, failed: 0, skipped: 0 };
 let broken = false;
 
 // Static checks (one test each): deno lint, deno fmt --check, deno check.

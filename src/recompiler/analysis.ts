@@ -16,8 +16,8 @@ import { Op } from "../isa/opcodes.ts";
 export interface CompiledBlock {
   /** pc of its first instruction. */
   readonly start: number;
-  /** pcs of its instructions, in order (the last is a terminator, an ecalli, or a trap). */
-  readonly pcs: number[];
+  /** Number of instructions (follow `next` from `start`; the last is a terminator, an ecalli, or a trap). */
+  readonly length: number;
   /** Region index and position inside the region. */
   region: number;
   index: number;
@@ -47,7 +47,7 @@ const MAX_REGION_INSTRUCTIONS = 4000;
  * import { analyse } from "./analysis.ts";
  * // ecalli 1 ; trap
  * const layout = analyse(predecode(parseBlob(new Uint8Array([0, 0, 3, 10, 1, 0, 0b101]))));
- * console.log(layout.blocks.map((b) => b.pcs)); // [ [ 0 ], [ 2 ] ]
+ * console.log(layout.blocks.map((b) => [b.start, b.length])); // [ [ 0, 1 ], [ 2, 1 ] ]
  * ```
  */
 export function analyse(program: DecodedProgram): ProgramLayout {
@@ -61,14 +61,9 @@ export function analyse(program: DecodedProgram): ProgramLayout {
   const blockAt = new Map<number, CompiledBlock>();
   for (let pc = 0; pc <= n; pc++) {
     if (!starts[pc]) continue;
-    const pcs: number[] = [];
-    let at = pc;
-    for (;;) {
-      pcs.push(at);
-      if (at >= n || program.cost[at] === 1 || op[at] === Op.ecalli) break;
-      at = next[at];
-    }
-    const block: CompiledBlock = { start: pc, pcs, region: 0, index: 0 };
+    let length = 1;
+    for (let at = pc; at < n && program.cost[at] !== 1 && op[at] !== Op.ecalli; at = next[at]) length++;
+    const block: CompiledBlock = { start: pc, length, region: 0, index: 0 };
     blocks.push(block);
     blockAt.set(pc, block);
   }
@@ -77,7 +72,7 @@ export function analyse(program: DecodedProgram): ProgramLayout {
   blocks.forEach((block, i) => {
     if (
       regionStart.length === 0 || count >= MAX_REGION_BLOCKS ||
-      instructions + block.pcs.length > MAX_REGION_INSTRUCTIONS
+      instructions + block.length > MAX_REGION_INSTRUCTIONS
     ) {
       regionStart.push(i);
       count = 0;
@@ -85,7 +80,7 @@ export function analyse(program: DecodedProgram): ProgramLayout {
     }
     block.region = regionStart.length - 1;
     block.index = count++;
-    instructions += block.pcs.length;
+    instructions += block.length;
   });
   regionStart.push(blocks.length);
   return { blocks, regionStart, blockAt };

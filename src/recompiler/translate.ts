@@ -11,10 +11,15 @@
  * @module
  */
 import type { DecodedProgram } from "../interpreter/predecode.ts";
-import { OPCODE_BY_CODE } from "../isa/opcodes.ts";
+import { Op, OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import { analyse, type CompiledBlock, type ProgramLayout } from "./analysis.ts";
 import { CONTEXT_OFFSET, CTX, ExitCode } from "./layout.ts";
-import { Code, ModuleBuilder, T, W } from "./wasm/mod.ts";
+import { Code, ModuleBuilder, T as WASM_TYPES, W as WASM_OPS } from "./wasm/mod.ts";
+
+// Plain module-local copies: property reads on these stay cheap under any module loader
+// (transpilers may turn imported bindings into getters).
+const W = { ...WASM_OPS };
+const T = { ...WASM_TYPES };
 
 /** The result of translation: module bytes plus the tables the driver needs. */
 export interface Translation {
@@ -204,6 +209,8 @@ function regionBody(ctx: EmitContext, region: number): Uint8Array {
 class BlockEmitter {
   /** Extra Wasm nesting (if/else) opened inside this block's code. */
   private extra = 0;
+  /** pc of the instruction being translated. */
+  private pc = 0;
   private readonly p: DecodedProgram;
 
   constructor(
@@ -227,7 +234,7 @@ class BlockEmitter {
 
   emit(): void {
     const { c, block } = this;
-    const cost = block.pcs.length;
+    const cost = block.length;
     if (this.ctx.meter) {
       // Not enough gas for the whole block: let the interpreter find the exact instruction.
       c.localGet(L_GAS);
@@ -241,7 +248,7 @@ class BlockEmitter {
       c.op(W.i64_sub);
       c.localSet(L_GAS);
     }
-    block.pcs.forEach((pc, k) => this.instruction(pc, cost - 1 - k));
+    for (let k = 0, pc = block.start; k < cost; k++, pc = this.p.next[pc]) this.instruction(pc, cost - 1 - k);
   }
 
   private openIf(type: number = T.void): void {
@@ -323,6 +330,7 @@ class BlockEmitter {
 
   private instruction(pc: number, refund: number): void {
     const { c, p } = this;
+    this.pc = pc;
     const o = p.op[pc];
     const a = p.ra[pc], b = p.rb[pc], d = p.rd[pc];
     const x = p.x[pc];
@@ -442,9 +450,26 @@ class BlockEmitter {
     this.fallTo(p.next[pc]);
   }
 
+  /** Push the guest address of the current access: X, or (rBase + X) mod 2^32. */
+  private pushAddress(base: number, pc: number): void {
+    const c = this.c;
+    if (base >= 0) {
+      this.getReg(base);
+      c.op(W.i32_wrap_i64);
+      c.i32Const(this.p.x[pc]);
+      c.op(W.i32_add);
+    } else c.i32Const(this.p.x[pc]);
+  }
+
+  /** Push the value of the current store: the immediate Y, or register `source`. */
+  private pushValue(source: number, pc: number): void {
+    if (source >= 0) this.getReg(source);
+    else this.c.i64Const(this.p.y[pc]);
+  }
+
   /**
-   * A memory access with its permission check. `address` pushes the guest address (i32);
-   * `value` pushes the i64 to store (stores only). Loads write `dest`.
+   * A memory access of `n` bytes at X or rBase + X (`base` ≥ 0), with its permission check.
+   * Stores write register `source` (or the immediate Y when `source` < 0); loads write `dest`.
    */
   private access(
     pc: number,
@@ -452,12 +477,12 @@ class BlockEmitter {
     n: number,
     write: boolean,
     signed: boolean,
-    address: () => void,
-    value: (() => void) | undefined,
+    base: number,
+    source: number,
     dest: number,
   ): void {
     const { c, ctx } = this;
-    address();
+    this.pushAddress(base, pc);
     c.localTee(L_ADDR);
     c.i32Const(ctx.rotation | 0);
     c.op(W.i32_add);
@@ -482,7 +507,7 @@ class BlockEmitter {
     // Slow path: the host checks exactly and performs the access if allowed.
     c.localGet(L_ADDR);
     c.i32Const(n | (write ? 16 : 0) | (signed ? 32 : 0));
-    if (value) value();
+    if (write) this.pushValue(source, pc);
     else c.i64Const(0);
     c.call(ctx.fSlow);
     c.localTee(L_ARG);
@@ -513,7 +538,7 @@ class BlockEmitter {
     c.else();
     c.localGet(L_WASM);
     if (write) {
-      value!();
+      this.pushValue(source, pc);
       c.store(n === 1 ? W.i64_store8 : n === 2 ? W.i64_store16 : n === 4 ? W.i64_store32 : W.i64_store, 0, 0);
     } else {
       const op = n === 1
@@ -530,42 +555,20 @@ class BlockEmitter {
   }
 
   private storeImmediate(pc: number, o: number, refund: number): void {
-    const { c, p } = this;
     const k = o < 70 ? o - 30 : o - 70;
-    const y = p.y[pc];
-    const address = o < 70 ? () => c.i32Const(p.x[pc]) : () => {
-      this.getReg(p.ra[pc]);
-      c.op(W.i32_wrap_i64);
-      c.i32Const(p.x[pc]);
-      c.op(W.i32_add);
-    };
-    this.access(pc, refund, 1 << k, true, false, address, () => c.i64Const(y), 0);
+    this.access(pc, refund, 1 << k, true, false, o < 70 ? -1 : this.p.ra[pc], -1, 0);
   }
 
   private load(pc: number, o: number, refund: number): void {
-    const { c, p } = this;
     const k = o < 100 ? o - 52 : o - 124;
     const n = k < 2 ? 1 : k < 4 ? 2 : k < 6 ? 4 : 8;
     const signed = (k & 1) === 1 && k < 6;
-    const address = o < 100 ? () => c.i32Const(p.x[pc]) : () => {
-      this.getReg(p.rb[pc]);
-      c.op(W.i32_wrap_i64);
-      c.i32Const(p.x[pc]);
-      c.op(W.i32_add);
-    };
-    this.access(pc, refund, n, false, signed, address, undefined, p.ra[pc]);
+    this.access(pc, refund, n, false, signed, o < 100 ? -1 : this.p.rb[pc], -1, this.p.ra[pc]);
   }
 
   private storeRegister(pc: number, o: number, refund: number): void {
-    const { c, p } = this;
     const k = o < 100 ? o - 59 : o - 120;
-    const address = o < 100 ? () => c.i32Const(p.x[pc]) : () => {
-      this.getReg(p.rb[pc]);
-      c.op(W.i32_wrap_i64);
-      c.i32Const(p.x[pc]);
-      c.op(W.i32_add);
-    };
-    this.access(pc, refund, 1 << k, true, false, address, () => this.getReg(p.ra[pc]), 0);
+    this.access(pc, refund, 1 << k, true, false, o < 100 ? -1 : this.p.rb[pc], this.p.ra[pc], 0);
   }
 
   /** count/leading/trailing zero bits, sign/zero extension, byte reversal: rD ← f(rA). */
@@ -605,116 +608,41 @@ class BlockEmitter {
     this.setReg(d);
   }
 
+  /** Push an operand of the current instruction: rA, rB or the immediate X. */
+  private operand(which: number, pc: number): void {
+    const p = this.p;
+    if (which === A) this.getReg(p.ra[pc]);
+    else if (which === B) this.getReg(p.rb[pc]);
+    else this.immX(pc);
+  }
+
+  /** An entry of {@link SIMPLE}: `first op second`, then the result adjustment. */
+  private simple(pc: number, form: SimpleForm): void {
+    const c = this.c;
+    const [first, second, op, post] = form;
+    this.operand(first, pc);
+    if (post === OP32) c.op(W.i32_wrap_i64);
+    this.operand(second, pc);
+    if (post === OP32) c.op(W.i32_wrap_i64);
+    c.op(op);
+    if (post === EXT32) c.op(W.i64_extend32_s);
+    else if (post === BOOL) c.op(W.i64_extend_i32_u);
+    else if (post === OP32) c.op(W.i64_extend_i32_s);
+  }
+
   /** Two registers + immediate: rA ← f(rB, X). */
   private withImmediate(pc: number, o: number, a: number, b: number): void {
     const c = this.c;
-    const rb = () => this.getReg(b);
-    const imm = () => this.immX(pc);
-    const ext32 = () => c.op(W.i64_extend32_s);
-    const op32 = (first: () => void, second: () => void, op: number) => {
-      first();
-      c.op(W.i32_wrap_i64);
-      second();
-      c.op(W.i32_wrap_i64);
-      c.op(op);
-      c.op(W.i64_extend_i32_s);
-    };
-    switch (o) {
-      case 131: // add_imm_32
-        rb(), imm(), c.op(W.i64_add), ext32();
-        break;
-      case 132:
-        rb(), imm(), c.op(W.i64_and);
-        break;
-      case 133:
-        rb(), imm(), c.op(W.i64_xor);
-        break;
-      case 134:
-        rb(), imm(), c.op(W.i64_or);
-        break;
-      case 135: // mul_imm_32
-        rb(), imm(), c.op(W.i64_mul), ext32();
-        break;
-      case 136:
-        rb(), imm(), c.op(W.i64_lt_u), c.op(W.i64_extend_i32_u);
-        break;
-      case 137:
-        rb(), imm(), c.op(W.i64_lt_s), c.op(W.i64_extend_i32_u);
-        break;
-      case 138:
-        op32(rb, imm, W.i32_shl);
-        break;
-      case 139:
-        op32(rb, imm, W.i32_shr_u);
-        break;
-      case 140:
-        op32(rb, imm, W.i32_shr_s);
-        break;
-      case 141: // neg_add_imm_32
-        imm(), rb(), c.op(W.i64_sub), ext32();
-        break;
-      case 142:
-        rb(), imm(), c.op(W.i64_gt_u), c.op(W.i64_extend_i32_u);
-        break;
-      case 143:
-        rb(), imm(), c.op(W.i64_gt_s), c.op(W.i64_extend_i32_u);
-        break;
-      case 144:
-        op32(imm, rb, W.i32_shl);
-        break;
-      case 145:
-        op32(imm, rb, W.i32_shr_u);
-        break;
-      case 146:
-        op32(imm, rb, W.i32_shr_s);
-        break;
-      case 147: // cmov_iz_imm
-      case 148: // cmov_nz_imm
-        imm();
-        this.getReg(a);
-        rb();
-        c.op(W.i64_eqz);
-        if (o === 148) c.op(W.i32_eqz);
-        c.op(W.select);
-        break;
-      case 149:
-        rb(), imm(), c.op(W.i64_add);
-        break;
-      case 150:
-        rb(), imm(), c.op(W.i64_mul);
-        break;
-      case 151:
-        rb(), imm(), c.op(W.i64_shl);
-        break;
-      case 152:
-        rb(), imm(), c.op(W.i64_shr_u);
-        break;
-      case 153:
-        rb(), imm(), c.op(W.i64_shr_s);
-        break;
-      case 154: // neg_add_imm_64
-        imm(), rb(), c.op(W.i64_sub);
-        break;
-      case 155:
-        imm(), rb(), c.op(W.i64_shl);
-        break;
-      case 156:
-        imm(), rb(), c.op(W.i64_shr_u);
-        break;
-      case 157:
-        imm(), rb(), c.op(W.i64_shr_s);
-        break;
-      case 158:
-        rb(), imm(), c.op(W.i64_rotr);
-        break;
-      case 159:
-        imm(), rb(), c.op(W.i64_rotr);
-        break;
-      case 160:
-        op32(rb, imm, W.i32_rotr);
-        break;
-      default: // 161 rot_r_32_imm_alt
-        op32(imm, rb, W.i32_rotr);
+    const form = SIMPLE.get(o);
+    if (form) this.simple(pc, form);
+    else {
+      // cmov_iz_imm / cmov_nz_imm: rA ← (rB = 0) = iz ? X : rA
+      this.immX(pc);
+      this.getReg(a);
+      this.getReg(b);
+      c.op(W.i64_eqz);
+      if (o === Op.cmov_nz_imm) c.op(W.i32_eqz);
+      c.op(W.select);
     }
     this.setReg(a);
   }
@@ -722,171 +650,164 @@ class BlockEmitter {
   /** Three registers: rD ← f(rA, rB). */
   private threeRegisters(o: number, a: number, b: number, d: number): void {
     const c = this.c;
-    const ra = () => this.getReg(a);
-    const rb = () => this.getReg(b);
-    const simple = (op: number, extend = false) => {
-      ra(), rb(), c.op(op);
-      if (extend) c.op(W.i64_extend32_s);
-    };
-    const op32 = (op: number) => {
-      ra(), c.op(W.i32_wrap_i64), rb(), c.op(W.i32_wrap_i64), c.op(op), c.op(W.i64_extend_i32_s);
-    };
+    const form = SIMPLE.get(o);
+    if (form) {
+      this.simple(this.pc, form);
+      return this.setReg(d);
+    }
     switch (o) {
-      case 190:
-        simple(W.i64_add, true);
-        break;
-      case 191:
-        simple(W.i64_sub, true);
-        break;
-      case 192:
-        simple(W.i64_mul, true);
-        break;
       case 193: // div_u_32: divisor 0 → 2^64 − 1
-        rb(), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
+        this.getReg(b), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
         this.openIf(T.i64);
         c.i64Const(-1);
         c.else();
-        op32(W.i32_div_u);
+        this.simple(this.pc, [A, B, W.i32_div_u, OP32]);
         this.closeIf();
         break;
       case 194: // div_s_32: divisor 0 → 2^64 − 1; MIN / −1 → MIN (sign-extended)
-        rb(), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
+        this.getReg(b), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
         this.openIf(T.i64);
         c.i64Const(-1);
         c.else();
-        ra(), c.op(W.i32_wrap_i64), c.i32Const(-0x80000000), c.op(W.i32_eq);
-        rb(), c.op(W.i32_wrap_i64), c.i32Const(-1), c.op(W.i32_eq);
+        this.getReg(a), c.op(W.i32_wrap_i64), c.i32Const(-0x80000000), c.op(W.i32_eq);
+        this.getReg(b), c.op(W.i32_wrap_i64), c.i32Const(-1), c.op(W.i32_eq);
         c.op(W.i32_and);
         c.if(T.i64);
-        ra(), c.op(W.i64_extend32_s);
+        this.getReg(a), c.op(W.i64_extend32_s);
         c.else();
-        op32(W.i32_div_s);
+        this.simple(this.pc, [A, B, W.i32_div_s, OP32]);
         c.end();
         this.closeIf();
         break;
       case 195: // rem_u_32: divisor 0 → sx32(a)
       case 196: // rem_s_32: divisor 0 → sx32(a); MIN rem −1 is 0 in Wasm too
-        rb(), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
+        this.getReg(b), c.op(W.i32_wrap_i64), c.op(W.i32_eqz);
         this.openIf(T.i64);
-        ra(), c.op(W.i64_extend32_s);
+        this.getReg(a), c.op(W.i64_extend32_s);
         c.else();
-        op32(o === 195 ? W.i32_rem_u : W.i32_rem_s);
+        this.simple(this.pc, [A, B, o === 195 ? W.i32_rem_u : W.i32_rem_s, OP32]);
         this.closeIf();
-        break;
-      case 197:
-        op32(W.i32_shl);
-        break;
-      case 198:
-        op32(W.i32_shr_u);
-        break;
-      case 199:
-        op32(W.i32_shr_s);
-        break;
-      case 200:
-        simple(W.i64_add);
-        break;
-      case 201:
-        simple(W.i64_sub);
-        break;
-      case 202:
-        simple(W.i64_mul);
         break;
       case 203: // div_u_64
       case 204: // div_s_64
-        rb(), c.op(W.i64_eqz);
+        this.getReg(b), c.op(W.i64_eqz);
         this.openIf(T.i64);
         c.i64Const(-1);
         c.else();
-        if (o === 203) simple(W.i64_div_u);
+        if (o === 203) this.getReg(a), this.getReg(b), c.op(W.i64_div_u);
         else {
-          ra(), c.i64Const(-(1n << 63n)), c.op(W.i64_eq);
-          rb(), c.i64Const(-1), c.op(W.i64_eq);
+          this.getReg(a), c.i64Const(-(1n << 63n)), c.op(W.i64_eq);
+          this.getReg(b), c.i64Const(-1), c.op(W.i64_eq);
           c.op(W.i32_and);
           c.if(T.i64);
-          ra();
+          this.getReg(a);
           c.else();
-          simple(W.i64_div_s);
+          this.getReg(a), this.getReg(b), c.op(W.i64_div_s);
           c.end();
         }
         this.closeIf();
         break;
       case 205: // rem_u_64
       case 206: // rem_s_64 (MIN rem −1 is 0 in Wasm too)
-        rb(), c.op(W.i64_eqz);
+        this.getReg(b), c.op(W.i64_eqz);
         this.openIf(T.i64);
-        ra();
+        this.getReg(a);
         c.else();
-        simple(o === 205 ? W.i64_rem_u : W.i64_rem_s);
+        this.getReg(a), this.getReg(b), c.op(o === 205 ? W.i64_rem_u : W.i64_rem_s);
         this.closeIf();
         break;
-      case 207:
-        simple(W.i64_shl);
-        break;
-      case 208:
-        simple(W.i64_shr_u);
-        break;
-      case 209:
-        simple(W.i64_shr_s);
-        break;
-      case 210:
-        simple(W.i64_and);
-        break;
-      case 211:
-        simple(W.i64_xor);
-        break;
-      case 212:
-        simple(W.i64_or);
-        break;
       case 213:
-        ra(), rb(), c.call(this.ctx.fMulhs);
+        this.getReg(a), this.getReg(b), c.call(this.ctx.fMulhs);
         break;
       case 214:
-        ra(), rb(), c.call(this.ctx.fMulhu);
+        this.getReg(a), this.getReg(b), c.call(this.ctx.fMulhu);
         break;
       case 215:
-        ra(), rb(), c.call(this.ctx.fMulhsu);
-        break;
-      case 216:
-        simple(W.i64_lt_u), c.op(W.i64_extend_i32_u);
-        break;
-      case 217:
-        simple(W.i64_lt_s), c.op(W.i64_extend_i32_u);
+        this.getReg(a), this.getReg(b), c.call(this.ctx.fMulhsu);
         break;
       case 218: // cmov_iz: rD ← b = 0 ? a : d
       case 219: // cmov_nz
-        ra(), this.getReg(d), rb(), c.op(W.i64_eqz);
+        this.getReg(a), this.getReg(d), this.getReg(b), c.op(W.i64_eqz);
         if (o === 219) c.op(W.i32_eqz);
         c.op(W.select);
         break;
-      case 220:
-        simple(W.i64_rotl);
-        break;
-      case 221:
-        op32(W.i32_rotl);
-        break;
-      case 222:
-        simple(W.i64_rotr);
-        break;
-      case 223:
-        op32(W.i32_rotr);
-        break;
       case 224: // and_inv
-        ra(), rb(), c.i64Const(-1), c.op(W.i64_xor), c.op(W.i64_and);
+        this.getReg(a), this.getReg(b), c.i64Const(-1), c.op(W.i64_xor), c.op(W.i64_and);
         break;
       case 225: // or_inv
-        ra(), rb(), c.i64Const(-1), c.op(W.i64_xor), c.op(W.i64_or);
+        this.getReg(a), this.getReg(b), c.i64Const(-1), c.op(W.i64_xor), c.op(W.i64_or);
         break;
       case 226: // xnor
-        ra(), rb(), c.op(W.i64_xor), c.i64Const(-1), c.op(W.i64_xor);
+        this.getReg(a), this.getReg(b), c.op(W.i64_xor), c.i64Const(-1), c.op(W.i64_xor);
         break;
       default: { // 227 max, 228 max_u, 229 min, 230 min_u
         const cmp = o === 227 ? W.i64_gt_s : o === 228 ? W.i64_gt_u : o === 229 ? W.i64_lt_s : W.i64_lt_u;
-        ra(), rb(), ra(), rb(), c.op(cmp), c.op(W.select);
+        this.getReg(a), this.getReg(b), this.getReg(a), this.getReg(b), c.op(cmp), c.op(W.select);
       }
     }
     this.setReg(d);
   }
 }
+
+// Operands and result adjustments of the table-driven binary operations.
+const A = 0, B = 1, X = 2;
+const NONE = 0, EXT32 = 1, BOOL = 2, OP32 = 3;
+/** [first operand, second operand, Wasm opcode, adjustment]: OP32 runs the Wasm op on the low words and sign-extends. */
+type SimpleForm = readonly [number, number, number, number];
+
+/** Every PVM operation that is one Wasm operator on two operands. */
+const SIMPLE: ReadonlyMap<number, SimpleForm> = new Map<number, SimpleForm>([
+  [Op.add_imm_32, [B, X, W.i64_add, EXT32]],
+  [Op.and_imm, [B, X, W.i64_and, NONE]],
+  [Op.xor_imm, [B, X, W.i64_xor, NONE]],
+  [Op.or_imm, [B, X, W.i64_or, NONE]],
+  [Op.mul_imm_32, [B, X, W.i64_mul, EXT32]],
+  [Op.set_lt_u_imm, [B, X, W.i64_lt_u, BOOL]],
+  [Op.set_lt_s_imm, [B, X, W.i64_lt_s, BOOL]],
+  [Op.shlo_l_imm_32, [B, X, W.i32_shl, OP32]],
+  [Op.shlo_r_imm_32, [B, X, W.i32_shr_u, OP32]],
+  [Op.shar_r_imm_32, [B, X, W.i32_shr_s, OP32]],
+  [Op.neg_add_imm_32, [X, B, W.i64_sub, EXT32]],
+  [Op.set_gt_u_imm, [B, X, W.i64_gt_u, BOOL]],
+  [Op.set_gt_s_imm, [B, X, W.i64_gt_s, BOOL]],
+  [Op.shlo_l_imm_alt_32, [X, B, W.i32_shl, OP32]],
+  [Op.shlo_r_imm_alt_32, [X, B, W.i32_shr_u, OP32]],
+  [Op.shar_r_imm_alt_32, [X, B, W.i32_shr_s, OP32]],
+  [Op.add_imm_64, [B, X, W.i64_add, NONE]],
+  [Op.mul_imm_64, [B, X, W.i64_mul, NONE]],
+  [Op.shlo_l_imm_64, [B, X, W.i64_shl, NONE]],
+  [Op.shlo_r_imm_64, [B, X, W.i64_shr_u, NONE]],
+  [Op.shar_r_imm_64, [B, X, W.i64_shr_s, NONE]],
+  [Op.neg_add_imm_64, [X, B, W.i64_sub, NONE]],
+  [Op.shlo_l_imm_alt_64, [X, B, W.i64_shl, NONE]],
+  [Op.shlo_r_imm_alt_64, [X, B, W.i64_shr_u, NONE]],
+  [Op.shar_r_imm_alt_64, [X, B, W.i64_shr_s, NONE]],
+  [Op.rot_r_64_imm, [B, X, W.i64_rotr, NONE]],
+  [Op.rot_r_64_imm_alt, [X, B, W.i64_rotr, NONE]],
+  [Op.rot_r_32_imm, [B, X, W.i32_rotr, OP32]],
+  [Op.rot_r_32_imm_alt, [X, B, W.i32_rotr, OP32]],
+  [Op.add_32, [A, B, W.i64_add, EXT32]],
+  [Op.sub_32, [A, B, W.i64_sub, EXT32]],
+  [Op.mul_32, [A, B, W.i64_mul, EXT32]],
+  [Op.shlo_l_32, [A, B, W.i32_shl, OP32]],
+  [Op.shlo_r_32, [A, B, W.i32_shr_u, OP32]],
+  [Op.shar_r_32, [A, B, W.i32_shr_s, OP32]],
+  [Op.add_64, [A, B, W.i64_add, NONE]],
+  [Op.sub_64, [A, B, W.i64_sub, NONE]],
+  [Op.mul_64, [A, B, W.i64_mul, NONE]],
+  [Op.shlo_l_64, [A, B, W.i64_shl, NONE]],
+  [Op.shlo_r_64, [A, B, W.i64_shr_u, NONE]],
+  [Op.shar_r_64, [A, B, W.i64_shr_s, NONE]],
+  [Op.and, [A, B, W.i64_and, NONE]],
+  [Op.xor, [A, B, W.i64_xor, NONE]],
+  [Op.or, [A, B, W.i64_or, NONE]],
+  [Op.set_lt_u, [A, B, W.i64_lt_u, BOOL]],
+  [Op.set_lt_s, [A, B, W.i64_lt_s, BOOL]],
+  [Op.rot_l_64, [A, B, W.i64_rotl, NONE]],
+  [Op.rot_l_32, [A, B, W.i32_rotl, OP32]],
+  [Op.rot_r_64, [A, B, W.i64_rotr, NONE]],
+  [Op.rot_r_32, [A, B, W.i32_rotr, OP32]],
+]);
 
 /** A jump-table stub: continue at the target block, or report a panic at the stored pc. */
 function stubBody(ctx: EmitContext, target: CompiledBlock | undefined): Uint8Array {
