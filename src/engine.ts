@@ -16,8 +16,19 @@ import { parseStandardProgram, standardLayout, type StandardProgram } from "./pr
 import { ExitCode } from "./recompiler/layout.ts";
 import { compile, type CompiledCode, CompiledMachine } from "./recompiler/runtime.ts";
 
-/** Execution backends: the reference interpreter, or PVM code recompiled to WebAssembly. */
-export type Backend = "interpreter" | "recompiler";
+/**
+ * Execution backends: the reference interpreter, PVM code recompiled to WebAssembly, or
+ * `auto`: interpret first and switch to compiled code (at a block boundary) once a run
+ * has executed {@link AUTO_TIER_INSTRUCTIONS} instructions. All give identical results.
+ */
+export type Backend = "interpreter" | "recompiler" | "auto";
+
+/**
+ * Instructions an `auto` instance interprets before compiling. Emitting and compiling a
+ * 100 KB service takes about 30–60 ms, the time the interpreter needs for 2–5 M
+ * instructions, so shorter runs never pay for compilation.
+ */
+export const AUTO_TIER_INSTRUCTIONS = 2_000_000;
 
 /** Program container formats. `auto` tries generic, then SPI, then SPI with metadata. */
 export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata";
@@ -50,8 +61,13 @@ export interface InstantiateOptions {
   registers?: readonly (bigint | number | undefined)[];
   /** Memory regions to map, for generic programs (standard programs use the §12 layout). */
   memory?: readonly MemoryRegion[];
-  /** Execution backend (default `interpreter`). Both give bit-identical results. */
+  /** Execution backend (default `interpreter`). All give bit-identical results. */
   backend?: Backend;
+  /**
+   * Debug only, never the default: compiled code charges no gas (results then differ
+   * from the PVM's). Exists to measure the cost of metering.
+   */
+  unmeteredForBenchmarks?: boolean;
   /** Initial `sbrk` heap pointer (default: standard layout's heap end, or the end of the highest mapped low region). */
   heapStart?: number;
 }
@@ -156,10 +172,10 @@ export class Module {
       if (v !== undefined) registers[i] = toU64(v, `register ${i}`);
     });
     const backend = options.backend ?? "interpreter";
-    if (backend !== "interpreter" && backend !== "recompiler") {
-      throw new RangeError(`unknown backend "${backend}" (interpreter or recompiler)`);
+    if (backend !== "interpreter" && backend !== "recompiler" && backend !== "auto") {
+      throw new RangeError(`unknown backend "${backend}" (interpreter, recompiler or auto)`);
     }
-    return new Instance(
+    const instance = new Instance(
       this,
       Memory.create(regions),
       registers,
@@ -168,6 +184,8 @@ export class Module {
       heap,
       backend,
     );
+    if (options.unmeteredForBenchmarks) instance.meterGas = false;
+    return instance;
   }
 
   /**
@@ -206,6 +224,10 @@ export class Instance {
   /** The execution backend. */
   readonly backend: Backend;
   private machine: CompiledMachine | undefined;
+  /** Instructions an `auto` instance may still interpret before it compiles. */
+  private tierBudget = AUTO_TIER_INSTRUCTIONS;
+  /** @internal Debug only: compiled code without gas metering. */
+  meterGas = true;
 
   /** @internal Use {@link Module.instantiate}. */
   constructor(
@@ -283,7 +305,22 @@ export class Instance {
 
   /** Run until the machine exits. */
   run(): Exit {
-    return this.backend === "recompiler" ? this.runCompiled() : this.execute(Infinity)!;
+    if (this.backend === "interpreter") return this.execute(Infinity)!;
+    if (this.backend === "recompiler" || this.tierBudget <= 0) return this.runCompiled();
+    // auto: interpret up to the tier budget; a pause means it ran out at a block boundary.
+    const before = this.gas;
+    const exit = this.execute(this.tierBudget);
+    this.tierBudget -= Math.max(1, Number(before - this.gas));
+    if (exit) return exit;
+    this.tierBudget = 0;
+    return this.runCompiled();
+  }
+
+  /** The backend the next run starts on (`auto` instances move from interpreter to recompiler). */
+  get tier(): "interpreter" | "recompiler" {
+    return this.backend === "interpreter" || (this.backend === "auto" && this.tierBudget > 0)
+      ? "interpreter"
+      : "recompiler";
   }
 
   /**
@@ -319,7 +356,11 @@ export class Instance {
   private runCompiled(): Exit {
     const state = this.state;
     const decoded = this.module.decoded;
-    this.machine ??= new CompiledMachine(this.module.compiled(this.memory.rotation), this.memory, state);
+    this.machine ??= new CompiledMachine(
+      this.module.compiled(this.memory.rotation, { meterGas: this.meterGas }),
+      this.memory,
+      state,
+    );
     for (;;) {
       if (this.machine.canEnter(state.pc)) {
         const { status, gas } = this.machine.enter(this.gas);
