@@ -56,6 +56,26 @@ export interface MachineState {
   exitArg: number;
 }
 
+/** Bytes accessed by each load and store opcode. */
+const ACCESS_SIZE = new Uint8Array(256);
+/** 1 for the sign-extending loads. */
+const LOAD_SIGNED = new Uint8Array(256);
+for (
+  const [first, sizes, signed] of [
+    [30, [1, 2, 4, 8], [0, 0, 0, 0]], // store_imm_u8..u64
+    [52, [1, 1, 2, 2, 4, 4, 8], [0, 1, 0, 1, 0, 1, 0]], // load_u8..load_u64
+    [59, [1, 2, 4, 8], [0, 0, 0, 0]], // store_u8..u64
+    [70, [1, 2, 4, 8], [0, 0, 0, 0]], // store_imm_ind_u8..u64
+    [120, [1, 2, 4, 8], [0, 0, 0, 0]], // store_ind_u8..u64
+    [124, [1, 1, 2, 2, 4, 4, 8], [0, 1, 0, 1, 0, 1, 0]], // load_ind_u8..load_ind_u64
+  ] as const
+) {
+  sizes.forEach((n, i) => {
+    ACCESS_SIZE[first + i] = n;
+    LOAD_SIGNED[first + i] = signed[i];
+  });
+}
+
 /** Internal opcode that stops the loop at a position (never produced by decoding). */
 const STOP = 255;
 const HALT_ADDRESS = 0xffff0000;
@@ -163,7 +183,7 @@ export function interpret(
         case 71:
         case 72:
         case 73: {
-          const n = o === 30 || o === 70 ? 1 : o === 31 || o === 71 ? 2 : o === 32 || o === 72 ? 4 : 8;
+          const n = ACCESS_SIZE[o];
           address = o < 70 ? x[pc] >>> 0 : (r[ra[pc]] + x[pc]) >>> 0;
           const value = y[pc];
           w = (address + rot) >>> 0;
@@ -197,9 +217,8 @@ export function interpret(
         case 128:
         case 129:
         case 130: {
-          const k = o < 100 ? o - 52 : o - 124;
-          const n = k < 2 ? 1 : k < 4 ? 2 : k < 6 ? 4 : 8;
-          const signed = (k & 1) === 1 && k < 6;
+          const n = ACCESS_SIZE[o];
+          const signed = LOAD_SIGNED[o] === 1;
           address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
           d = ra[pc];
           w = (address + rot) >>> 0;
@@ -236,8 +255,7 @@ export function interpret(
         case 121:
         case 122:
         case 123: {
-          const k = o < 100 ? o - 59 : o - 120;
-          const n = 1 << k;
+          const n = ACCESS_SIZE[o];
           address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
           const a = ra[pc];
           w = (address + rot) >>> 0;
@@ -729,13 +747,19 @@ export function interpret(
               mul64(r, d, al, ah, bl, bh);
               break;
             case 203:
-              divU64(r, d, al, ah, bl, bh);
+              if ((ah | bh) === 0 && bl !== 0) {
+                r[d] = ((al >>> 0) / (bl >>> 0)) | 0;
+                r[d + 1] = 0;
+              } else divU64(r, d, al, ah, bl, bh);
               break;
             case 204:
               divS64(r, d, al, ah, bl, bh);
               break;
             case 205:
-              remU64(r, d, al, ah, bl, bh);
+              if ((ah | bh) === 0 && bl !== 0) {
+                r[d] = ((al >>> 0) % (bl >>> 0)) | 0;
+                r[d + 1] = 0;
+              } else remU64(r, d, al, ah, bl, bh);
               break;
             case 206:
               remS64(r, d, al, ah, bl, bh);
