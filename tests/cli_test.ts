@@ -194,6 +194,94 @@ describe("pvmkit replay", () => {
   });
 });
 
+// The same program as assembly; by hand: load_imm r7, 42 = 51 07 2a; jump_ind r0, 0 = 50 00;
+// opcodes at 0 and 3 → bitmask 0b01001.
+const SOURCE = "; answer\n        load_imm r7, 42\n        jump_ind r0, 0   ; halts with r0 = 0xffff0000\n";
+const SOURCE_BYTES = [0, 0, 5, 51, 7, 42, 50, 0, 0b01001];
+
+describe("pvmkit asm", () => {
+  it("writes FILE.pvm by default and says so on stderr", async () => {
+    const src = file("answer.pvmasm", SOURCE);
+    const r = await cli("asm", src);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "");
+    const out = join(dir, "answer.pvm");
+    assert.equal(r.err, `wrote 9 bytes to ${out}\n`);
+    assert.deepEqual([...readFileSync(out)], SOURCE_BYTES);
+  });
+
+  it("-o OUT and -o - (bytes to stdout)", async () => {
+    const src = file("answer2.pvmasm", SOURCE);
+    const out = join(dir, "elsewhere.bin");
+    assert.equal((await cli("asm", src, "-o", out)).code, 0);
+    assert.deepEqual([...readFileSync(out)], SOURCE_BYTES);
+    const io = captureIo();
+    assert.equal(await main(["asm", src, "--output", "-"], io), 0);
+    assert.deepEqual([...io.outBytes()], SOURCE_BYTES);
+    assert.equal(io.err(), "");
+  });
+
+  it("an assembly error is FILE:LINE:COL: message, exit 2", async () => {
+    const src = file("broken.pvmasm", "        load_imm r7, 1\n        frobnicate r1\n");
+    const r = await cli("asm", src);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, "");
+    assert.match(r.err, /^pvmkit asm: .*broken\.pvmasm:2:\d+: \S.*\n$/);
+    assert.equal(r.err.split("\n").length, 2, "one line");
+  });
+
+  it("refuses to overwrite its input, and reports a missing file", async () => {
+    const src = file("same.pvm", SOURCE);
+    const r = await cli("asm", src);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /refusing to overwrite/);
+    assert.equal(readFileSync(src, "utf8"), SOURCE);
+    assert.equal((await cli("asm", join(dir, "none.pvmasm"))).code, 2);
+    assert.equal((await cli("asm")).code, 2);
+  });
+
+  it("run assembles a .pvmasm file first", async () => {
+    const r = await cli("run", file("answer3.pvmasm", SOURCE), "--regs", HALT_REG, "--json");
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(r.out);
+    assert.equal(json.exit, "halt");
+    assert.deepEqual(json.changed, { r7: "42" });
+    assert.equal(json.gasUsed, "2");
+    const bad = await cli("run", file("broken2.pvmasm", "load_imm r7\n"));
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^pvmkit run: .*broken2\.pvmasm:1:\d+: /);
+  });
+});
+
+describe("pvmkit disasm", () => {
+  it("prints the listing", async () => {
+    const r = await cli("disasm", file("answer.bin", SOURCE_BYTES));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^\s*load_imm r7, 42$/m);
+    assert.match(r.out, /^\s*jump_ind r0, 0$/m);
+    assert.ok(r.out.endsWith("\n"));
+  });
+
+  it("-o OUT writes the listing, which assembles back to the same bytes", async () => {
+    const out = join(dir, "listing.pvmasm");
+    const r = await cli("disasm", ADD, "-o", out);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "");
+    const back = join(dir, "roundtrip.pvm");
+    assert.equal((await cli("asm", out, "-o", back)).code, 0);
+    assert.deepEqual([...readFileSync(back)], [...readFileSync(ADD)]);
+  });
+
+  it("--format and malformed input", async () => {
+    assert.equal((await cli("disasm", ADD, "--format", "generic")).code, 0);
+    const r = await cli("disasm", ADD, "--format", "spi");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^pvmkit disasm: .*add\.pvm: at byte \d+: /);
+    assert.equal((await cli("disasm", ADD, "--format", "elf")).code, 2);
+    assert.equal((await cli("disasm", join(dir, "none.pvm"))).code, 2);
+  });
+});
+
 describe("pvmkit usage and input errors (exit 2)", () => {
   const oneLine = (err: string) => {
     assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
@@ -298,7 +386,7 @@ describe("pvmkit help and version", () => {
       c !== "help"
     );
     assert.ok(commands.includes("run"));
-    assert.ok(commands.includes("replay"));
+    assert.deepEqual(commands, ["run", "disasm", "asm", "replay"]);
     for (const command of commands) {
       const a = await cli("help", command);
       const b = await cli(command, "--help");

@@ -14,6 +14,8 @@ import { ProgramError } from "../program/errors.ts";
 import { VERSION } from "../version.ts";
 import { InputError, UsageError } from "./_args.ts";
 import { type CliIo, processIo } from "./_output.ts";
+import { ASM_HELP, asmCommand } from "./asm.ts";
+import { DISASM_HELP, disasmCommand } from "./disasm.ts";
 import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
 
@@ -39,6 +41,8 @@ interface Command {
 
 const COMMANDS: readonly Command[] = [
   { name: "run", summary: "run a program and report its exit, gas and registers", help: RUN_HELP, run: runCommand },
+  { name: "disasm", summary: "disassemble a program blob into assembly", help: DISASM_HELP, run: disasmCommand },
+  { name: "asm", summary: "assemble .pvmasm source into a program blob", help: ASM_HELP, run: asmCommand },
   {
     name: "replay",
     summary: "replay a JIP-6 trace and report the first mismatch",

@@ -1,0 +1,63 @@
+/**
+ * `pvmkit disasm FILE`: print a program's disassembly.
+ *
+ * @module
+ */
+import { disassemble } from "../isa/disassembler.ts";
+import { ProgramError } from "../program/errors.ts";
+import {
+  flag,
+  InputError,
+  parseCommandArgs,
+  readBytes,
+  singleOperand,
+  stringOption,
+  UsageError,
+  writeBytes,
+} from "./_args.ts";
+import type { CliIo } from "./_output.ts";
+
+/** Help text for `pvmkit disasm`. */
+export const DISASM_HELP = `Usage: pvmkit disasm [options] FILE
+
+Disassemble a PVM program blob (generic, SPI or SPI with metadata; detected
+automatically) into readable assembly.
+
+Options:
+  --format F    force the container format: auto (default), generic, spi, spi-metadata
+  -o, --output OUT
+                write the listing to OUT instead of standard output
+  -h, --help    show this help
+
+Exit status: 0 on success, 2 on a usage or input error (including a malformed program).
+`;
+
+/** `pvmkit disasm`. Returns the exit code. */
+export function disasmCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, { format: { type: "string" }, output: { type: "string", short: "o" } });
+  if (flag(args, "help")) {
+    io.stdout(DISASM_HELP);
+    return Promise.resolve(0);
+  }
+  const path = singleOperand(args, "program FILE");
+  const format = stringOption(args, "format") ?? "auto";
+  if (format !== "auto" && format !== "generic" && format !== "spi" && format !== "spi-metadata") {
+    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
+  }
+  const output = stringOption(args, "output");
+  const bytes = readBytes(path);
+  let listing: string;
+  try {
+    listing = disassemble(bytes, { format });
+  } catch (error) {
+    if (error instanceof ProgramError) {
+      const hint = path.toLowerCase().endsWith(".pvmasm") ? " (this looks like assembly source: try pvmkit asm)" : "";
+      throw new InputError(`${path}: ${error.message}${hint}`);
+    }
+    throw error;
+  }
+  if (!listing.endsWith("\n")) listing += "\n";
+  if (output === undefined || output === "-") io.stdout(listing);
+  else writeBytes(output, listing);
+  return Promise.resolve(0);
+}
