@@ -6,6 +6,7 @@
  */
 import type { Exit, Instance, Module, ProgramFormat } from "../engine.ts";
 import { MemoryAccessError } from "../memory/memory.ts";
+import { Z_I } from "../program/spi.ts";
 import {
   flag,
   type MapSpec,
@@ -105,6 +106,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const pc = pcText === undefined ? 0 : Number(parseBounded(pcText, "--pc", 0n, 0xffffffffn));
   const argsText = stringOption(args, "args");
   const argBytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
+  if (argBytes && argBytes.length > Z_I) {
+    throw new UsageError(`--args: ${argBytes.length} bytes exceed the ${Z_I}-byte argument limit`);
+  }
   const registers = parseRegisters([...stringList(args, "regs"), ...stringList(args, "reg")]);
   const maps: MapSpec[] = stringList(args, "map").map(parseMap);
   const hostMode = stringOption(args, "host-calls") ?? "stop";
