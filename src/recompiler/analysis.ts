@@ -52,17 +52,18 @@ const MAX_REGION_INSTRUCTIONS = 4000;
  */
 export function analyse(program: DecodedProgram): ProgramLayout {
   const { op, next, blockStart, codeLength: n } = program;
+  const ecalli = Op.ecalli;
   const starts = new Uint8Array(n + 1);
   for (let pc = 0; pc < n; pc++) {
     if (blockStart[pc]) starts[pc] = 1;
-    if (op[pc] === Op.ecalli) starts[next[pc]] = 1;
+    if (op[pc] === ecalli) starts[next[pc]] = 1;
   }
   const blocks: CompiledBlock[] = [];
   const blockAt = new Map<number, CompiledBlock>();
   for (let pc = 0; pc <= n; pc++) {
     if (!starts[pc]) continue;
     let length = 1;
-    for (let at = pc; at < n && program.cost[at] !== 1 && op[at] !== Op.ecalli; at = next[at]) length++;
+    for (let at = pc; at < n && program.cost[at] !== 1 && op[at] !== ecalli; at = next[at]) length++;
     const block: CompiledBlock = { start: pc, length, region: 0, index: 0 };
     blocks.push(block);
     blockAt.set(pc, block);

@@ -104,6 +104,7 @@ export function translate(program: DecodedProgram, options: TranslateOptions): T
     regionFunc,
     tRegion,
     stubBase: regionCount,
+    code: new Code(REGION_PARAMS.length, 1 << 20),
   };
   for (let r = 0; r < regionCount; r++) {
     const index = m.addFunction(tRegion, regionBody(ctx, r));
@@ -149,6 +150,8 @@ interface EmitContext {
   readonly regionFunc: (r: number) => number;
   readonly tRegion: number;
   readonly stubBase: number;
+  /** One body buffer, reused for every region (finish() copies the bytes out). */
+  readonly code: Code;
 }
 
 /** Push block index, gas and the registers, as a region call expects. */
@@ -164,7 +167,8 @@ function regionBody(ctx: EmitContext, region: number): Uint8Array {
   const { layout } = ctx;
   const first = layout.regionStart[region];
   const count = layout.regionStart[region + 1] - first;
-  const c = new Code(REGION_PARAMS.length);
+  const c = ctx.code;
+  c.reset(REGION_PARAMS.length);
   c.local(T.i32); // L_ADDR
   c.local(T.i32); // L_WASM
   c.local(T.i32); // L_STATUS

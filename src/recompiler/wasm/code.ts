@@ -6,7 +6,13 @@
  */
 
 import { ByteWriter } from "./encoder.ts";
-import { isBlockTypeCode, PREFIX_FC, T, W, WFC } from "./opcodes.ts";
+import { isBlockTypeCode, PREFIX_FC, T as TYPES, W as OPS, WFC as OPS_FC } from "./opcodes.ts";
+
+// Module-local copies: reads stay plain property loads under any module loader
+// (some transpilers turn imported bindings into getter calls, which dominated emit time).
+const W = { ...OPS };
+const T = { ...TYPES };
+const WFC = { ...OPS_FC };
 
 const scratch = new DataView(new ArrayBuffer(8));
 
