@@ -239,6 +239,8 @@ class BlockEmitter {
   emit(): void {
     const { c, block } = this;
     const cost = block.length;
+    const unroll = this.selfLoopUnroll();
+    if (unroll > 1) this.emitUnrolledLoop(unroll);
     if (this.ctx.meter) {
       // Not enough gas for the whole block: let the interpreter find the exact instruction.
       c.localGet(L_GAS);
@@ -253,6 +255,86 @@ class BlockEmitter {
       c.localSet(L_GAS);
     }
     for (let k = 0, pc = block.start; k < cost; k++, pc = this.p.next[pc]) this.instruction(pc, cost - 1 - k);
+  }
+
+  /**
+   * How many iterations of this block to run per gas check, if it is a small loop that
+   * branches back to its own start (1 = no unrolling). Charging several iterations at
+   * once keeps metering cheap in tight loops; the per-iteration path below stays for
+   * when gas runs low, so out-of-gas is still found exactly (by the interpreter).
+   */
+  private selfLoopUnroll(): number {
+    const { p, block } = this;
+    if (block.length > MAX_UNROLLED_BODY) return 1;
+    let last = block.start;
+    for (let k = 1; k < block.length; k++) last = p.next[last];
+    const o = p.op[last];
+    const loops = (o === Op.jump || o === Op.load_imm_jump || (o >= 81 && o <= 90) || (o >= 170 && o <= 175)) &&
+      p.target[last] === block.start;
+    return loops ? Math.max(1, Math.min(MAX_UNROLL, Math.floor(UNROLLED_INSTRUCTIONS / block.length))) : 1;
+  }
+
+  /**
+   * The unrolled fast path of a self-loop: if gas covers `unroll` iterations, charge them
+   * at once and run the copies; an iteration that leaves the loop refunds the iterations
+   * it did not run. Falls through to the per-iteration code when gas is short.
+   */
+  private emitUnrolledLoop(unroll: number): void {
+    const { c, p, block } = this;
+    const cost = block.length;
+    const charge = unroll * cost;
+    c.block(); // $short: gas does not cover `unroll` iterations
+    this.extra++;
+    c.loop(); // $fast
+    this.extra++;
+    if (this.ctx.meter) {
+      c.localGet(L_GAS);
+      c.i64Const(charge);
+      c.op(W.i64_lt_s);
+      c.brIf(1);
+      c.localGet(L_GAS);
+      c.i64Const(charge);
+      c.op(W.i64_sub);
+      c.localSet(L_GAS);
+    }
+    for (let copy = 1; copy <= unroll; copy++) {
+      let pc = block.start;
+      for (let k = 0; k < cost - 1; k++, pc = p.next[pc]) {
+        this.instruction(pc, charge - ((copy - 1) * cost + k + 1));
+      }
+      // The terminator: staying in the loop continues with the next copy (or the loop head).
+      const o = p.op[pc];
+      const last = copy === unroll;
+      if (o === Op.jump || o === Op.load_imm_jump) {
+        if (o === Op.load_imm_jump) {
+          this.immX(pc);
+          this.setReg(p.ra[pc]);
+        }
+        if (last) c.br(0);
+        continue;
+      }
+      this.pushBranchCondition(pc, o);
+      if (last) {
+        c.brIf(0);
+      } else {
+        c.op(W.i32_eqz);
+        this.openIf();
+      }
+      // Leaving the loop after this copy: refund the copies not run, continue after the loop.
+      const refund = (unroll - copy) * cost;
+      if (refund > 0 && this.ctx.meter) {
+        c.localGet(L_GAS);
+        c.i64Const(refund);
+        c.op(W.i64_add);
+        c.localSet(L_GAS);
+      }
+      this.fallTo(p.next[pc]);
+      if (!last) this.closeIf();
+    }
+    c.end(); // $fast
+    this.extra--;
+    c.end(); // $short
+    this.extra--;
   }
 
   private openIf(type: number = T.void): void {
@@ -379,8 +461,7 @@ class BlockEmitter {
         c.call(this.ctx.fSbrk);
         return this.setReg(d);
     }
-    if (o >= 81 && o <= 90) return this.branch(pc, o, true);
-    if (o >= 170 && o <= 175) return this.branch(pc, o, false);
+    if ((o >= 81 && o <= 90) || (o >= 170 && o <= 175)) return this.branch(pc, o);
     if ((o >= 30 && o <= 33) || (o >= 70 && o <= 73)) return this.storeImmediate(pc, o, refund);
     if ((o >= 52 && o <= 58) || (o >= 124 && o <= 130)) return this.load(pc, o, refund);
     if ((o >= 59 && o <= 62) || (o >= 120 && o <= 123)) return this.storeRegister(pc, o, refund);
@@ -427,8 +508,19 @@ class BlockEmitter {
     c.returnCallIndirect(ctx.tRegion, 0);
   }
 
-  private branch(pc: number, o: number, withImmediate: boolean): void {
+  private branch(pc: number, o: number): void {
+    const p = this.p;
+    this.pushBranchCondition(pc, o);
+    this.openIf();
+    this.jumpTo(p.target[pc], pc);
+    this.closeIf();
+    this.fallTo(p.next[pc]);
+  }
+
+  /** Push the i32 condition of the branch at pc (opcode o): non-zero when taken. */
+  private pushBranchCondition(pc: number, o: number): void {
     const { c, p } = this;
+    const withImmediate = o < 100;
     this.getReg(p.ra[pc]);
     if (withImmediate) this.immX(pc);
     else this.getReg(p.rb[pc]);
@@ -448,10 +540,6 @@ class BlockEmitter {
         W.i64_gt_s,
       ][kind],
     );
-    this.openIf();
-    this.jumpTo(p.target[pc], pc);
-    this.closeIf();
-    this.fallTo(p.next[pc]);
   }
 
   /** Push the guest address of the current access: X, or (rBase + X) mod 2^32. */
@@ -752,6 +840,13 @@ class BlockEmitter {
     this.setReg(d);
   }
 }
+
+/** Self-loops with longer bodies are not unrolled. */
+const MAX_UNROLLED_BODY = 24;
+/** Most copies of an unrolled loop body. */
+const MAX_UNROLL = 8;
+/** Aim for about this many instructions per gas check in unrolled loops. */
+const UNROLLED_INSTRUCTIONS = 48;
 
 // Operands and result adjustments of the table-driven binary operations.
 const A = 0, B = 1, X = 2;
