@@ -52,4 +52,22 @@ describe("backends", () => {
     assert.equal(exit.gas, 10_000_000n);
     assert.equal(unmetered.getRegister(7), metered.getRegister(7));
   });
+
+  it("out of gas at every position of unrolled hot loops matches the interpreter", { skip: !handmade }, () => {
+    const programs = [
+      readBytes(join(handmade!, "fib-n1000000.pvm")),
+      readBytes(join(handmade!, "xorshift-n1000.pvm")),
+    ];
+    new DataView(programs[0].buffer).setBigUint64(35, 12n, true); // fib: N = 12, 68 instructions
+    new DataView(programs[1].buffer).setUint32(15, 9, true); // xorshift: N = 9, 87 instructions
+    for (const bytes of programs) {
+      for (let gas = 0n; gas <= 100n; gas++) {
+        const run = (backend: Backend) => {
+          const vm = Module.load(bytes).instantiate({ gas, backend });
+          return { exit: vm.run(), registers: vm.registers };
+        };
+        assert.deepEqual(run("recompiler"), run("interpreter"), `gas ${gas}`);
+      }
+    }
+  });
 });
