@@ -21,6 +21,8 @@
  * @module
  */
 export {
+  AUTO_TIER_INSTRUCTIONS,
+  type Backend,
   type DecodedProgram,
   type Exit,
   Instance,
@@ -54,3 +56,4 @@ export {
   type OperandClass,
 } from "./src/isa/opcodes.ts";
 export { decodeInstruction, type Instruction, skipTable } from "./src/isa/decode.ts";
+export { type CompiledCode, RecompilerInternalError } from "./src/recompiler/runtime.ts";

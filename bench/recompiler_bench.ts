@@ -250,4 +250,23 @@ console.log(`\n# recompiler on ${runtime} (median of ${RUNS} runs after warm-up)
 console.log(table(["loop", "1st call M/s", "M instr/s", "interp M/s", "vs interp", "metering"], rows));
 console.log();
 console.log(table(["program", "code", "compile ms", "emit ms", "emit MB/s", "wasm/code"], compileRows));
+
+// Targets (issue: recompiler): judged on this run's medians.
+const v8 = runtime !== "bun";
+const checks: [string, boolean][] = [];
+for (const loop of loops) {
+  const r = results[loop.name] as { compiled: number; interpreted: number; meteringOverheadPct: number };
+  if (v8) checks.push([`${loop.name}: >= 1000 M instr/s`, r.compiled >= 1000]);
+  checks.push([`${loop.name}: >= 20x the interpreter`, r.compiled / r.interpreted >= 20]);
+  if (loop.halts) checks.push([`${loop.name}: metering overhead <= 5%`, r.meteringOverheadPct <= 5]);
+}
+checks.push([`xorshift: >= 50% of hand-written Wasm`, (results.ceiling as { fraction: number }).fraction >= 0.5]);
+if (runtime === "node") {
+  const boot = results["compile:bootstrap-service"] as { totalMs: number };
+  const doom = results["compile:doom.pvm"] as { totalMs: number };
+  checks.push([`bootstrap compile < 50 ms`, boot.totalMs < 50], [`doom compile < 1000 ms`, doom.totalMs < 1000]);
+}
+console.log();
+for (const [what, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${what}`);
+results.targets = Object.fromEntries(checks);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2));
