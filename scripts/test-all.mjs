@@ -65,6 +65,8 @@ if (onlyAt < 0 && args.length === 0) {
     ["deno fmt --check", ["fmt", "--check"]],
     ["deno check", ["check", "mod.ts", "cli.ts"]],
     ["deno doc --lint", ["doc", "--lint", "mod.ts"]],
+    // Every JSDoc @example must run (type-checking is off: deno's injected imports trip noUnusedLocals).
+    ["JSDoc examples run", ["test", "--doc", "--no-check", "-A", "mod.ts", "src/"]],
   ];
   for (const [label, argv] of checks) {
     const result = spawnSync(bin("deno"), argv, {
