@@ -386,7 +386,7 @@ describe("pvmkit help and version", () => {
       c !== "help"
     );
     assert.ok(commands.includes("run"));
-    assert.deepEqual(commands, ["run", "disasm", "asm", "replay"]);
+    assert.deepEqual(commands, ["run", "disasm", "asm", "replay", "compile"]);
     for (const command of commands) {
       const a = await cli("help", command);
       const b = await cli(command, "--help");
@@ -400,7 +400,18 @@ describe("pvmkit help and version", () => {
     }
     const run = await cli("help", "run");
     for (
-      const option of ["--format", "--gas", "--pc", "--args", "--regs", "--reg", "--map", "--host-calls", "--json"]
+      const option of [
+        "--format",
+        "--gas",
+        "--pc",
+        "--args",
+        "--regs",
+        "--reg",
+        "--map",
+        "--host-calls",
+        "--backend",
+        "--json",
+      ]
     ) {
       assert.ok(run.out.includes(option), option);
     }

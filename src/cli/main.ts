@@ -15,6 +15,7 @@ import { VERSION } from "../version.ts";
 import { InputError, UsageError } from "./_args.ts";
 import { type CliIo, processIo } from "./_output.ts";
 import { ASM_HELP, asmCommand } from "./asm.ts";
+import { COMPILE_HELP, compileCommand } from "./compile.ts";
 import { DISASM_HELP, disasmCommand } from "./disasm.ts";
 import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
@@ -48,6 +49,12 @@ const COMMANDS: readonly Command[] = [
     summary: "replay a JIP-6 trace and report the first mismatch",
     help: REPLAY_HELP,
     run: replayCommand,
+  },
+  {
+    name: "compile",
+    summary: "compile a program to the WebAssembly module the recompiler runs",
+    help: COMPILE_HELP,
+    run: compileCommand,
   },
 ];
 

@@ -1,6 +1,6 @@
 /**
- * `pvmkit replay TRACE`: replay a JIP-6 trace against the interpreter and report
- * whether every host call and the final state match.
+ * `pvmkit replay TRACE`: replay a JIP-6 trace on the interpreter (or another backend)
+ * and report whether every host call and the final state match.
  *
  * @module
  */
@@ -8,6 +8,7 @@ import type { ProgramFormat } from "../engine.ts";
 import { parseTrace, replayTrace, type Trace, TraceError } from "../trace/jip6.ts";
 import { flag, InputError, parseCommandArgs, readText, singleOperand, stringOption, UsageError } from "./_args.ts";
 import { type CliIo, style, toJson } from "./_output.ts";
+import { parseBackend } from "./run.ts";
 
 /** Help text for `pvmkit replay`. */
 export const REPLAY_HELP = `Usage: pvmkit replay [options] TRACE
@@ -20,6 +21,8 @@ Prints OK with the number of host calls replayed, or the first mismatch.
 Options:
   --format F   container format of the trace's program: spi-metadata (default, with a
                fallback to auto-detection), auto, generic or spi
+  --backend B  run the program on interpreter (default), recompiler or auto; a
+               correct backend replays every trace exactly like the interpreter
   --json       print one JSON object
   -h, --help   show this help
 
@@ -29,7 +32,11 @@ error (including a malformed trace).
 
 /** `pvmkit replay`. Returns the exit code. */
 export function replayCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, { format: { type: "string" }, json: { type: "boolean" } });
+  const args = parseCommandArgs(argv, {
+    format: { type: "string" },
+    backend: { type: "string" },
+    json: { type: "boolean" },
+  });
   if (flag(args, "help")) {
     io.stdout(REPLAY_HELP);
     return Promise.resolve(0);
@@ -39,6 +46,7 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
   if (format !== undefined && !["auto", "generic", "spi", "spi-metadata"].includes(format)) {
     throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
   }
+  const backend = parseBackend(stringOption(args, "backend"));
   const text = readText(path);
   let trace: Trace;
   try {
@@ -47,12 +55,16 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof TraceError) throw new InputError(`${path}: ${error.message}`);
     throw error;
   }
-  const result = replayTrace(trace, format === undefined ? {} : { format });
+  const result = replayTrace(trace, {
+    ...(format === undefined ? {} : { format }),
+    instantiate: (m, o) => m.instantiate({ ...o, backend }),
+  });
   const hostCalls = trace.hostCalls.length;
   if (flag(args, "json")) {
     io.stdout(
       toJson({
         ok: result.ok,
+        backend,
         hostCalls,
         steps: result.steps,
         exit: result.exit,
@@ -65,7 +77,8 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
   if (result.ok) {
     const exit = result.exit;
     const end = exit ? `; ended with ${exit.kind} at pc ${exit.pc}, gas left ${exit.gas}` : "";
-    io.stdout(`${s.bold(s.green("OK"))}: ${result.steps} host call(s) replayed${end}\n`);
+    const on = backend === "interpreter" ? "" : ` (backend: ${backend})`;
+    io.stdout(`${s.bold(s.green("OK"))}: ${result.steps} host call(s) replayed${end}${on}\n`);
     return Promise.resolve(0);
   }
   const m = result.mismatch;

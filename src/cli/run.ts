@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Exit, Instance, Module, ProgramFormat } from "../engine.ts";
+import type { Backend, Exit, Instance, InstantiateOptions, Module, ProgramFormat } from "../engine.ts";
 import { MemoryAccessError } from "../memory/memory.ts";
 import { Z_I } from "../program/spi.ts";
 import {
@@ -53,6 +53,9 @@ Options:
   --host-calls MODE   stop (default): end the run at the first host call (ecalli) and
                       report it; skip: answer every host call with r7 = WHAT
                       (2^64 - 2), charge no extra gas, and carry on
+  --backend B         interpreter (default), recompiler (PVM code compiled to
+                      WebAssembly) or auto (interpret first, compile once the run is
+                      long); every backend gives the same exit, gas and registers
   --json              print one JSON object (64-bit numbers as decimal strings)
   -h, --help          show this help
 
@@ -76,6 +79,22 @@ interface RunReport {
   hostCallsSkipped: number;
   /** For a standard program that halted: the bytes at [r7, r7 + r8), if readable. */
   output: Uint8Array | undefined;
+  /** The backend asked for. */
+  backend: Backend;
+  /** Where the run ended: the backend itself, or for `auto` the tier it had reached. */
+  tier: "interpreter" | "recompiler";
+}
+
+/** The backends `--backend` accepts. */
+export const BACKENDS: readonly Backend[] = ["interpreter", "recompiler", "auto"];
+
+/** Parse a `--backend` value (default `interpreter`). */
+export function parseBackend(text: string | undefined): Backend {
+  if (text === undefined) return "interpreter";
+  if (!(BACKENDS as readonly string[]).includes(text)) {
+    throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${text}"`);
+  }
+  return text as Backend;
 }
 
 /** `pvmkit run`. Returns the exit code. */
@@ -89,6 +108,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     reg: { type: "string", multiple: true },
     map: { type: "string", multiple: true },
     "host-calls": { type: "string" },
+    backend: { type: "string" },
     json: { type: "boolean" },
   });
   if (flag(args, "help")) {
@@ -115,26 +135,46 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (hostMode !== "stop" && hostMode !== "skip") {
     throw new UsageError(`--host-calls must be stop or skip, not "${hostMode}"`);
   }
+  const backend = parseBackend(stringOption(args, "backend"));
 
   const module = await loadModule(file, format);
-  if (module.standard && maps.length > 0) {
-    throw new UsageError("--map applies to generic programs only: an SPI program has its own memory layout");
-  }
-  if (!module.standard && argBytes && argBytes.length > 0) {
-    throw new UsageError("--args applies to SPI programs only: this is a generic program (use --map and --regs)");
-  }
-  const regs: (bigint | undefined)[] = new Array(13).fill(undefined);
-  for (const [i, v] of registers) regs[i] = v;
-  const vm = module.instantiate({
-    gas,
-    pc,
-    args: module.standard ? argBytes : undefined,
-    registers: regs,
-    memory: module.standard ? undefined : maps,
-  });
+  const vm = module.instantiate({ ...runOptions(module, { pc, args: argBytes, registers, maps }), gas, backend });
   const report = execute(vm, module, gas, hostMode === "skip");
   io.stdout(flag(args, "json") ? toJson(reportJson(report)) + "\n" : formatReport(report, io));
   return report.exit.kind === "halt" || report.exit.kind === "host" ? 0 : 1;
+}
+
+/** What `run` and `compile` take from the command line to set up a machine. */
+export interface MachineSetup {
+  /** Starting pc. */
+  pc?: number;
+  /** Argument bytes (SPI programs only). */
+  args?: Uint8Array;
+  /** Register overrides. */
+  registers?: ReadonlyMap<number, bigint>;
+  /** Memory maps (generic programs only). */
+  maps: readonly MapSpec[];
+}
+
+/**
+ * Check that the memory options fit the program's format and turn them into
+ * {@link Module.instantiate} options (without gas and backend).
+ */
+export function runOptions(module: Module, setup: MachineSetup): InstantiateOptions {
+  if (module.standard && setup.maps.length > 0) {
+    throw new UsageError("--map applies to generic programs only: an SPI program has its own memory layout");
+  }
+  if (!module.standard && setup.args && setup.args.length > 0) {
+    throw new UsageError("--args applies to SPI programs only: this is a generic program (use --map and --regs)");
+  }
+  const regs: (bigint | undefined)[] = new Array(13).fill(undefined);
+  for (const [i, v] of setup.registers ?? []) regs[i] = v;
+  return {
+    pc: setup.pc,
+    args: module.standard ? setup.args : undefined,
+    registers: regs,
+    memory: module.standard ? undefined : setup.maps,
+  };
 }
 
 function execute(vm: Instance, module: Module, gasStart: bigint, skipHostCalls: boolean): RunReport {
@@ -159,7 +199,17 @@ function execute(vm: Instance, module: Module, gasStart: bigint, skipHostCalls: 
       }
     }
   }
-  return { exit, format: module.format, gasStart, initial, final, hostCallsSkipped, output };
+  return {
+    exit,
+    format: module.format,
+    gasStart,
+    initial,
+    final,
+    hostCallsSkipped,
+    output,
+    backend: vm.backend,
+    tier: vm.tier,
+  };
 }
 
 function changedRegisters(report: RunReport): number[] {
@@ -175,6 +225,8 @@ function reportJson(report: RunReport): Record<string, unknown> {
     gasUsed: report.gasStart - exit.gas,
     gasLeft: exit.gas,
     format: report.format,
+    backend: report.backend,
+    tier: report.tier,
   };
   if (exit.kind === "fault") out.address = exit.address;
   if (exit.kind === "host") out.hostCall = exit.call;
@@ -198,6 +250,8 @@ function formatReport(report: RunReport, io: CliIo): string {
   if (exit.kind === "fault") lines.push(`${label("address")}${hex32(exit.address)} (${exit.address})`);
   if (exit.kind === "host") lines.push(`${label("host call")}${exit.call}`);
   lines.push(`${label("gas used")}${report.gasStart - exit.gas}`, `${label("gas left")}${exit.gas}`);
+  const tierNote = report.backend === "auto" ? ` (ended on the ${report.tier})` : "";
+  lines.push(`${label("backend")}${report.backend}${tierNote}`);
   if (report.hostCallsSkipped > 0) lines.push(`${label("skipped")}${report.hostCallsSkipped} host call(s), r7 = WHAT`);
   if (report.output) {
     const shown = report.output.subarray(0, 64);
