@@ -272,5 +272,34 @@ function makeProfile(name: string, remap: (info: OpcodeInfo) => number): IsaProf
  */
 export const ISA_V072: IsaProfile = makeProfile("0.7.2", (o) => o.code === 2 ? -1 : o.code);
 
+/**
+ * The GP 0.8 draft (PR #508): `unlikely` = 2, `sbrk` removed, and the opcodes from
+ * `count_set_bits_64` to `reverse_bytes` renumbered from 102–111 to 101–110.
+ *
+ * @example
+ * ```ts
+ * import { ISA_V08_DRAFT, OPCODE_BY_CODE } from "./opcodes.ts";
+ * console.log(OPCODE_BY_CODE[ISA_V08_DRAFT.canonical[101]]!.name); // count_set_bits_64
+ * ```
+ */
+export const ISA_V08_DRAFT: IsaProfile = makeProfile("0.8-draft", (o) => {
+  if (o.code === 101) return -1; // sbrk
+  return o.code >= 102 && o.code <= 111 ? o.code - 1 : o.code;
+});
+
+/**
+ * The numbering of the gas-model draft vectors (koute/new-gas-cost-model), which predate
+ * PR #508: v0.7.2's numbers, `sbrk` included, plus `unlikely` = 3.
+ *
+ * @example
+ * ```ts
+ * import { ISA_GAS_VECTORS, OPCODE_BY_CODE } from "./opcodes.ts";
+ * console.log(OPCODE_BY_CODE[ISA_GAS_VECTORS.canonical[3]]!.name); // unlikely
+ * ```
+ */
+export const ISA_GAS_VECTORS: IsaProfile = makeProfile("gas-vectors", (o) => (o.code === 2 ? 3 : o.code));
+
 /** Known ISA profiles by name. */
-export const ISA_PROFILES: ReadonlyMap<string, IsaProfile> = new Map([[ISA_V072.name, ISA_V072]]);
+export const ISA_PROFILES: ReadonlyMap<string, IsaProfile> = new Map(
+  [ISA_V072, ISA_V08_DRAFT, ISA_GAS_VECTORS].map((p) => [p.name, p]),
+);
