@@ -11,8 +11,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { type Exit, type Instance, Module } from "../mod.ts";
-import type { Backend } from "../src/engine.ts";
+import { type Backend, type Exit, type Instance, Module } from "../mod.ts";
 import { assemble } from "../src/isa/assembler.ts";
 
 /** JAM's `log` host call (JIP-1) and the made-up `byte_sum` of examples/host-calls.pvmasm. */
