@@ -14,6 +14,7 @@ import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
 import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
 import { ExitCode } from "./recompiler/layout.ts";
+import { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./gas/model.ts";
 import { compile, type CompiledCode, CompiledMachine } from "./recompiler/runtime.ts";
 
 /**
@@ -39,6 +40,12 @@ export interface LoadOptions {
   format?: ProgramFormat;
   /** ISA profile name (default `0.7.2`). */
   isa?: string;
+  /**
+   * Gas model (default `per-instruction`, Gray Paper v0.7.2): `pipeline` charges each
+   * block's simulated cost in advance (GP 0.8 draft); `pipeline-vectors` adds the quirks of
+   * the gas-model draft vectors.
+   */
+  gasModel?: GasModelName;
 }
 
 /** Why a run stopped. `pc` is the instruction that caused the exit; `gas` is what is left. */
@@ -99,18 +106,28 @@ export class Module {
   readonly isa: IsaProfile;
   /** Pre-decoded form used by the interpreter (internal layout; may change between versions). */
   readonly decoded: DecodedProgram;
+  /** The gas model. */
+  readonly gasModel: GasModel;
+  private schedule: GasSchedule | undefined;
 
   private constructor(
     format: Exclude<ProgramFormat, "auto">,
     blob: ProgramBlob,
     standard: StandardProgram | undefined,
     isa: IsaProfile,
+    gasModel: GasModel,
   ) {
     this.format = format;
     this.blob = blob;
     this.standard = standard;
     this.isa = isa;
+    this.gasModel = gasModel;
     this.decoded = predecode(blob, isa);
+  }
+
+  /** What each block costs under the module's gas model (computed once, on first use). */
+  get gas(): GasSchedule {
+    return this.schedule ??= gasSchedule(this.blob, this.decoded, this.isa, this.gasModel);
   }
 
   /**
@@ -124,11 +141,15 @@ export class Module {
     if (!isa) {
       throw new RangeError(`unknown ISA profile "${options.isa}" (known: ${[...ISA_PROFILES.keys()].join(", ")})`);
     }
+    const gasModel = GAS_MODELS.get(options.gasModel ?? "per-instruction");
+    if (!gasModel) {
+      throw new RangeError(`unknown gas model "${options.gasModel}" (known: ${[...GAS_MODELS.keys()].join(", ")})`);
+    }
     const format = options.format ?? "auto";
-    if (format === "generic") return new Module(format, parseBlob(bytes), undefined, isa);
+    if (format === "generic") return new Module(format, parseBlob(bytes), undefined, isa, gasModel);
     if (format === "spi" || format === "spi-metadata") {
       const standard = parseStandardProgram(bytes, { metadata: format === "spi-metadata" });
-      return new Module(format, standard.blob, standard, isa);
+      return new Module(format, standard.blob, standard, isa, gasModel);
     }
     if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x56 && bytes[2] === 0x4d && bytes[3] === 0) {
       throw new ProgramError("this is a PolkaVM .polkavm container, which pvmkit cannot load yet", 0);
@@ -136,7 +157,7 @@ export class Module {
     const failures: ProgramError[] = [];
     for (const candidate of ["generic", "spi", "spi-metadata"] as const) {
       try {
-        return Module.load(bytes, { format: candidate, isa: isa.name });
+        return Module.load(bytes, { format: candidate, isa: isa.name, gasModel: gasModel.name });
       } catch (error) {
         if (!(error instanceof ProgramError)) throw error;
         failures.push(error);
@@ -193,7 +214,13 @@ export class Module {
    * (cached in-process by a hash of the code and the options).
    */
   compiled(rotation: number, options: { meterGas?: boolean } = {}): CompiledCode {
-    return compile(this.decoded, this.blob.code, { rotation, meterGas: options.meterGas });
+    const perBlock = this.gasModel.perBlock;
+    return compile(this.decoded, this.blob.code, {
+      rotation,
+      meterGas: options.meterGas,
+      costModel: `${this.isa.name}/${this.gasModel.name}`,
+      blockCost: perBlock ? this.gas.blockCost : undefined,
+    });
   }
 }
 
@@ -335,13 +362,13 @@ export class Instance {
   private execute(budget: number): Exit | undefined {
     const state = this.state;
     for (;;) {
-      const status = interpret(this.module.decoded, this.memory, state, budget);
+      const status = interpret(this.module.decoded, this.memory, state, budget, this.module.gas);
       if (status === Status.paused) return undefined;
       if (status === Status.oog && this.gasReserve > 0n) {
         // The number part ran dry; refill from the reserve and carry on exactly.
         const refill = this.gasReserve > BigInt(GAS_CHUNK) ? BigInt(GAS_CHUNK) : this.gasReserve;
         this.gasReserve -= refill;
-        state.gas = Number(refill);
+        state.gas = Math.max(state.gas, 0) + Number(refill);
         continue;
       }
       return this.exitFor(status);
@@ -362,9 +389,12 @@ export class Instance {
       state,
     );
     for (;;) {
-      if (this.machine.canEnter(state.pc)) {
+      // A block already paid for (resuming after a fault) must not be charged again:
+      // the interpreter finishes it.
+      if (!state.charged && this.machine.canEnter(state.pc)) {
         const { status, gas } = this.machine.enter(this.gas);
         this.gas = gas;
+        state.charged = status === ExitCode.host || status === ExitCode.fault;
         if (status !== ExitCode.interpret) return this.exitFor(status);
       }
       // Interpret to the end of the current block, then try compiled code again.

@@ -54,6 +54,20 @@ export interface MachineState {
   heap: number;
   /** Fault address (fault exits) or host-call number (host exits). */
   exitArg: number;
+  /**
+   * Per-block gas models: the current block is already paid for (the GP 0.8 "gas charged"
+   * flag). It survives host calls and page faults, so resuming mid-block does not charge
+   * again; it is cleared when a terminator moves on to the next block.
+   */
+  charged?: boolean;
+}
+
+/** What the interpreter charges: per-instruction (default) or per-block, from a GasSchedule. */
+export interface InterpreterGas {
+  /** Charge whole blocks in advance (0.8 semantics) instead of one unit per instruction. */
+  readonly perBlock: boolean;
+  /** Per pc: the cost charged on entering there (see GasSchedule). */
+  readonly entryCost: Int32Array;
 }
 
 /** Bytes accessed by each load and store opcode. */
@@ -104,8 +118,12 @@ export function interpret(
   memory: Memory,
   state: MachineState,
   budget = Infinity,
+  gasModel?: InterpreterGas,
 ): number {
   const { op, next, cost, ra, rb, rd, x, xh, y, target, jumpTargets } = program;
+  const perBlock = gasModel?.perBlock === true;
+  const entryCost = gasModel?.entryCost ?? cost;
+  let charged = state.charged === true;
   const r = state.regs;
   const jumpCount = jumpTargets.length;
   const rot = memory.rotation;
@@ -122,16 +140,46 @@ export function interpret(
   let w: number, s: number, al: number, ah: number, bl: number, bh: number, d: number;
   let address: number;
 
-  if (!(pc >= 0 && pc < program.codeLength)) {
-    // Outside the code: the implicit trap, 1 gas (or out of gas first).
+  if (!(pc >= 0 && pc <= program.codeLength)) {
+    // Far outside the code: the implicit trap, 1 gas (or out of gas first); per-block
+    // models panic on a bad pc without charging.
+    if (perBlock) return Status.panic;
     state.gas = gas - 1;
     return gas < 1 ? Status.oog : Status.panic;
   }
 
   main: for (;;) {
-    // ---- block entry: pay for the instructions from pc to the end of the block ----
-    const c = cost[pc];
-    if (c <= gas && c <= budget) {
+    // ---- block entry ----
+    const c = cost[pc]; // instructions from pc to the end of the block
+    if (perBlock) {
+      // Pay the whole block in advance, unless it is paid for already.
+      if (!charged) {
+        const g = entryCost[pc];
+        if (gas < g) {
+          state.pc = pc;
+          state.gas = gas; // unchanged: out of gas before the block starts
+          state.charged = false;
+          return Status.oog;
+        }
+        gas -= g;
+        charged = true;
+      }
+      if (c <= budget) budget -= c;
+      else if (budget < 1) {
+        state.pc = pc;
+        state.gas = gas;
+        state.charged = charged;
+        return Status.paused;
+      } else {
+        // Stop (pause) at the first instruction the budget does not cover.
+        stopAt = pc;
+        for (let i = 0; i < budget; i++) stopAt = next[stopAt];
+        stopSaved = op[stopAt];
+        stopIsPause = true;
+        op[stopAt] = STOP;
+        budget = 0;
+      }
+    } else if (c <= gas && c <= budget) {
       gas -= c;
       budget -= c;
     } else {
@@ -163,6 +211,9 @@ export function interpret(
         case 1: // fallthrough
           pc = next[pc];
           break;
+        case 2: // unlikely (0.8 profiles): a hint, no effect
+          pc = next[pc];
+          continue;
         case 10: // ecalli
           state.exitArg = x[pc] >>> 0;
           status = Status.host;
@@ -882,6 +933,7 @@ export function interpret(
           op[stopAt] = stopSaved;
           stopAt = -1;
           state.pc = pc;
+          state.charged = charged;
           if (stopIsPause) {
             state.gas = gas;
             return Status.paused;
@@ -894,16 +946,19 @@ export function interpret(
           throw new Error(`internal error: opcode ${o} reached the interpreter loop`);
       }
       // Terminators end up here: the next instruction starts a new block.
+      charged = false;
       break;
     }
   }
 
-  // A mid-block exit: refund the instructions after pc that were paid for at block entry
-  // (for terminators, and when a STOP lies ahead, this is exactly zero).
-  gas += cost[pc] - 1 - (stopAt >= 0 ? cost[stopAt] : 0);
+  // A mid-block exit: per instruction, refund the instructions after pc that were paid
+  // for at block entry (for terminators, and when a STOP lies ahead, this is exactly
+  // zero); per block, the block stays paid for.
+  if (!perBlock) gas += cost[pc] - 1 - (stopAt >= 0 ? cost[stopAt] : 0);
   if (stopAt >= 0) op[stopAt] = stopSaved;
   state.pc = pc;
   state.gas = gas;
+  state.charged = charged;
   return status;
 }
 

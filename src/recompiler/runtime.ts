@@ -29,8 +29,10 @@ export interface CompileOptions {
   rotation: number;
   /** Charge gas (default true); off only to measure metering overhead. */
   meterGas?: boolean;
-  /** Cost-model identifier (only "per-instruction" exists so far). */
+  /** Identifies the ISA profile and gas model (part of the cache key). */
   costModel?: string;
+  /** Per-block gas: block costs charged in advance (omitted: per instruction). */
+  blockCost?: Int32Array;
 }
 
 const cache = new Map<string, CompiledCode>();
@@ -58,7 +60,11 @@ export function compile(program: DecodedProgram, codeBytes: Uint8Array, options:
     cache.set(key, hit); // most recently used last
     return hit;
   }
-  const t = translate(program, { rotation: options.rotation, meterGas: options.meterGas });
+  const t = translate(program, {
+    rotation: options.rotation,
+    meterGas: options.meterGas,
+    blockCost: options.blockCost,
+  });
   const compiled: CompiledCode = {
     module: new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>),
     bytes: t.bytes,

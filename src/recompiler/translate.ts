@@ -38,6 +38,11 @@ export interface TranslateOptions {
   rotation: number;
   /** Charge gas (default true). Turning it off is for measuring metering overhead only. */
   meterGas?: boolean;
+  /**
+   * Per-block gas (the 0.8 pipeline models): the cost of the block starting at each pc,
+   * charged in advance; omitted for the per-instruction model (one unit per instruction).
+   */
+  blockCost?: Int32Array;
 }
 
 // Fixed local indices of a region function.
@@ -94,6 +99,7 @@ export function translate(program: DecodedProgram, options: TranslateOptions): T
     layout,
     rotation: options.rotation >>> 0,
     meter: options.meterGas !== false,
+    blockCost: options.blockCost,
     gPerm,
     fSlow,
     fSbrk,
@@ -140,6 +146,7 @@ interface EmitContext {
   readonly layout: ProgramLayout;
   readonly rotation: number;
   readonly meter: boolean;
+  readonly blockCost: Int32Array | undefined;
   readonly gPerm: number;
   readonly fSlow: number;
   readonly fSbrk: number;
@@ -236,25 +243,44 @@ class BlockEmitter {
     return this.dispatchDepth + 1;
   }
 
+  /**
+   * Gas charged on entering this block: its instruction count (per instruction), or its
+   * simulated cost if it starts a basic block (per block; a block starting after an
+   * ecalli is part of a block that is already paid for).
+   */
+  private get charge(): number {
+    const { block, ctx } = this;
+    if (!ctx.blockCost) return block.length;
+    return this.p.blockStart[block.start] ? ctx.blockCost[block.start] : 0;
+  }
+
+  /** Gas to give back when leaving at the k-th instruction (0-based): only per instruction. */
+  private refundAt(k: number): number {
+    return this.ctx.blockCost ? 0 : this.block.length - 1 - k;
+  }
+
   emit(): void {
     const { c, block } = this;
-    const cost = block.length;
+    const charge = this.charge;
     const unroll = this.selfLoopUnroll();
     if (unroll > 1) this.emitUnrolledLoop(unroll);
-    if (this.ctx.meter) {
-      // Not enough gas for the whole block: let the interpreter find the exact instruction.
+    if (this.ctx.meter && charge > 0) {
+      // Not enough gas for the block. Per instruction: the interpreter finds the exact
+      // instruction; per block: out of gas right here, with gas unchanged.
       c.localGet(L_GAS);
-      c.i64Const(cost);
+      c.i64Const(charge);
       c.op(W.i64_lt_s);
       this.openIf();
-      this.exit(ExitCode.interpret, block.start, 0);
+      this.exit(this.ctx.blockCost ? ExitCode.oog : ExitCode.interpret, block.start, 0);
       this.closeIf();
       c.localGet(L_GAS);
-      c.i64Const(cost);
+      c.i64Const(charge);
       c.op(W.i64_sub);
       c.localSet(L_GAS);
     }
-    for (let k = 0, pc = block.start; k < cost; k++, pc = this.p.next[pc]) this.instruction(pc, cost - 1 - k);
+    for (let k = 0, pc = block.start; k < block.length; k++, pc = this.p.next[pc]) {
+      this.instruction(pc, this.refundAt(k));
+    }
   }
 
   /**
@@ -282,7 +308,8 @@ class BlockEmitter {
   private emitUnrolledLoop(unroll: number): void {
     const { c, p, block } = this;
     const cost = block.length;
-    const charge = unroll * cost;
+    const perIteration = this.charge;
+    const charge = unroll * perIteration;
     c.block(); // $short: gas does not cover `unroll` iterations
     this.extra++;
     c.loop(); // $fast
@@ -300,7 +327,9 @@ class BlockEmitter {
     for (let copy = 1; copy <= unroll; copy++) {
       let pc = block.start;
       for (let k = 0; k < cost - 1; k++, pc = p.next[pc]) {
-        this.instruction(pc, charge - ((copy - 1) * cost + k + 1));
+        // An exit inside copy `copy` keeps that iteration's charge (per block) or the
+        // instructions run so far (per instruction), and refunds the rest.
+        this.instruction(pc, (unroll - copy) * perIteration + this.refundAt(k));
       }
       // The terminator: staying in the loop continues with the next copy (or the loop head).
       const o = p.op[pc];
@@ -321,7 +350,7 @@ class BlockEmitter {
         this.openIf();
       }
       // Leaving the loop after this copy: refund the copies not run, continue after the loop.
-      const refund = (unroll - copy) * cost;
+      const refund = (unroll - copy) * perIteration;
       if (refund > 0 && this.ctx.meter) {
         c.localGet(L_GAS);
         c.i64Const(refund);
@@ -425,6 +454,8 @@ class BlockEmitter {
         return this.exit(ExitCode.panic, pc, refund);
       case 1: // fallthrough
         return this.fallTo(p.next[pc]);
+      case 2: // unlikely (0.8 profiles): a hint, no effect
+        return;
       case 10: // ecalli: always the last instruction of its compiled block
         return this.exit(ExitCode.host, pc, refund, x);
       case 20: // load_imm_64

@@ -1,0 +1,121 @@
+/**
+ * Gas cost models. A model is a pure function of the program: the cost of the basic block
+ * starting at each pc. It is computed once per program and shared by the interpreter and
+ * the recompiler; neither backend computes costs itself.
+ *
+ * - `per-instruction`: Gray Paper v0.7.2, 1 gas per executed instruction (the default).
+ * - `pipeline`: the GP 0.8 draft (PR #508): a block's simulated cost is charged in advance
+ *   when it is entered; out of gas leaves gas unchanged at the block start.
+ * - `pipeline-vectors`: the same, with the quirks of the gas-model draft vectors
+ *   (cmov's destination is not a dependency; falling off the end after a final terminator
+ *   charges an implicit trap block).
+ *
+ * @module
+ */
+import type { DecodedProgram } from "../interpreter/predecode.ts";
+import type { IsaProfile } from "../isa/opcodes.ts";
+import type { ProgramBlob } from "../program/blob.ts";
+import { PipelineModel } from "./pipeline.ts";
+
+/** Names of the gas models. */
+export type GasModelName = "per-instruction" | "pipeline" | "pipeline-vectors";
+
+/** A gas model's semantics. */
+export interface GasModel {
+  readonly name: GasModelName;
+  /** True: a block's whole cost is charged in advance at its start (0.8); false: 1 per instruction. */
+  readonly perBlock: boolean;
+  /** Charge the implicit trap block at |c| when execution falls off the end (the draft vectors). */
+  readonly chargeImplicitTrap: boolean;
+  /** cmov's destination counts as a source in the pipeline simulation. */
+  readonly cmovDestinationIsSource: boolean;
+}
+
+/** The known models by name. */
+export const GAS_MODELS: ReadonlyMap<GasModelName, GasModel> = new Map<GasModelName, GasModel>([
+  ["per-instruction", {
+    name: "per-instruction",
+    perBlock: false,
+    chargeImplicitTrap: false,
+    cmovDestinationIsSource: false,
+  }],
+  ["pipeline", { name: "pipeline", perBlock: true, chargeImplicitTrap: false, cmovDestinationIsSource: true }],
+  ["pipeline-vectors", {
+    name: "pipeline-vectors",
+    perBlock: true,
+    chargeImplicitTrap: true,
+    cmovDestinationIsSource: false,
+  }],
+]);
+
+/**
+ * What a backend charges, per pc, computed once per program and model.
+ *
+ * Per-instruction: `entryCost[pc]` is the number of instructions from pc to the end of its
+ * block (charged on entry, with unexecuted ones refunded on an early exit). Per-block:
+ * `entryCost[pc]` is the cost of the block containing pc (charged on entry unless the
+ * block was already paid for), and `blockCost` holds the cost at each block start.
+ */
+export interface GasSchedule {
+  readonly model: GasModel;
+  /** The model's {@link GasModel.perBlock}. */
+  readonly perBlock: boolean;
+  readonly entryCost: Int32Array;
+  /** Cost of the block starting at each ϖ position (and |c| when charged), else 0. */
+  readonly blockCost: Int32Array;
+}
+
+/**
+ * Compute the gas schedule of a program under a model.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { ISA_V072 } from "../isa/opcodes.ts";
+ * import { GAS_MODELS, gasSchedule } from "./model.ts";
+ * // move_reg r0, r0 ; trap — the pipeline model charges 2 for the block
+ * const blob = parseBlob(new Uint8Array([0, 0, 3, 100, 0, 0, 0b101]));
+ * const s = gasSchedule(blob, predecode(blob), ISA_V072, GAS_MODELS.get("pipeline")!);
+ * console.log(s.blockCost[0]); // 2
+ * ```
+ */
+export function gasSchedule(
+  blob: ProgramBlob,
+  decoded: DecodedProgram,
+  profile: IsaProfile,
+  model: GasModel,
+): GasSchedule {
+  const n = decoded.codeLength;
+  if (!model.perBlock) {
+    const blockCost = new Int32Array(n + 1);
+    for (let pc = 0; pc < n; pc++) if (decoded.blockStart[pc]) blockCost[pc] = decoded.cost[pc];
+    return { model, perBlock: false, entryCost: decoded.cost, blockCost };
+  }
+  const sim = new PipelineModel(blob, decoded, profile, { cmovDestinationIsSource: model.cmovDestinationIsSource });
+  const blockCost = new Int32Array(n + 1);
+  const entryCost = new Int32Array(n + 1);
+  // Walk each block's instructions: every position in it is charged the block's cost.
+  for (let start = 0; start < n; start++) {
+    if (!decoded.blockStart[start]) continue;
+    const cost = sim.blockCost(start);
+    blockCost[start] = cost;
+    for (let pc = start;; pc = decoded.next[pc]) {
+      entryCost[pc] = cost;
+      if (decoded.cost[pc] === 1 || decoded.next[pc] >= n) break;
+    }
+  }
+  if (model.chargeImplicitTrap && fallsOffTheEnd(decoded)) {
+    blockCost[n] = entryCost[n] = sim.blockCost(n);
+  }
+  return { model, perBlock: true, entryCost, blockCost };
+}
+
+/** True if some terminator's fall-through position is |c|. */
+function fallsOffTheEnd(decoded: DecodedProgram): boolean {
+  const n = decoded.codeLength;
+  for (let pc = 0; pc < n; pc++) {
+    if (decoded.op[pc] !== 0 && decoded.cost[pc] === 1 && decoded.next[pc] === n) return true;
+  }
+  return false;
+}
