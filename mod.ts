@@ -57,3 +57,8 @@ export {
 } from "./src/isa/opcodes.ts";
 export { decodeInstruction, type Instruction, skipTable } from "./src/isa/decode.ts";
 export { type CompiledCode, RecompilerInternalError } from "./src/recompiler/runtime.ts";
+export * from "./src/isa/assembler.ts";
+export * from "./src/isa/disassembler.ts";
+export * from "./src/trace/jip6.ts";
+export { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./src/gas/model.ts";
+export { ISA_GAS_VECTORS, ISA_V08_DRAFT } from "./src/isa/opcodes.ts";

@@ -22,6 +22,7 @@ export type GasModelName = "per-instruction" | "pipeline" | "pipeline-vectors";
 
 /** A gas model's semantics. */
 export interface GasModel {
+  /** The model's name. */
   readonly name: GasModelName;
   /** True: a block's whole cost is charged in advance at its start (0.8); false: 1 per instruction. */
   readonly perBlock: boolean;
@@ -57,9 +58,11 @@ export const GAS_MODELS: ReadonlyMap<GasModelName, GasModel> = new Map<GasModelN
  * block was already paid for), and `blockCost` holds the cost at each block start.
  */
 export interface GasSchedule {
+  /** The model this schedule was computed for. */
   readonly model: GasModel;
   /** The model's {@link GasModel.perBlock}. */
   readonly perBlock: boolean;
+  /** Per pc: what entering there charges (see above). */
   readonly entryCost: Int32Array;
   /** Cost of the block starting at each ϖ position (and |c| when charged), else 0. */
   readonly blockCost: Int32Array;

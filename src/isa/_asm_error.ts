@@ -25,6 +25,7 @@ export class AssemblyError extends Error {
   /** What is wrong, without the location prefix. */
   readonly reason: string;
 
+  /** Create the error for `reason` at fileName:line:column. */
   constructor(reason: string, fileName: string, line: number, column: number) {
     super(`${fileName}:${line}:${column}: ${reason}`);
     this.name = "AssemblyError";

@@ -21,6 +21,10 @@ export interface CompiledCode {
   readonly entries: Map<number, readonly [number, number]>;
   /** The cache key. */
   readonly key: string;
+  /** Number of compiled blocks. */
+  readonly blockCount: number;
+  /** Number of regions (Wasm functions holding runs of blocks). */
+  readonly regionCount: number;
 }
 
 /** Options that change the emitted code (and so are part of the cache key). */
@@ -70,6 +74,8 @@ export function compile(program: DecodedProgram, codeBytes: Uint8Array, options:
     bytes: t.bytes,
     entries: t.entries,
     key,
+    blockCount: t.blockCount,
+    regionCount: t.regionCount,
   };
   cache.set(key, compiled);
   if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);

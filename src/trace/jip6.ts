@@ -61,6 +61,7 @@ export class TraceError extends Error {
   /** The reason, without the line prefix. */
   readonly reason: string;
 
+  /** Create the error for `reason` at trace line `line` (0: the trace as a whole). */
   constructor(reason: string, line: number) {
     super(line > 0 ? `trace line ${line}: ${reason}` : `trace: ${reason}`);
     this.name = "TraceError";
