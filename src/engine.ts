@@ -14,6 +14,7 @@ import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
 import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
 import { ExitCode } from "./recompiler/layout.ts";
+import { LimitError, type Limits, validateLimits } from "./limits.ts";
 import { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./gas/model.ts";
 import { compile, type CompiledCode, CompiledMachine } from "./recompiler/runtime.ts";
 
@@ -31,6 +32,17 @@ export type Backend = "interpreter" | "recompiler" | "auto";
  */
 export const AUTO_TIER_INSTRUCTIONS = 2_000_000;
 
+/**
+ * Once `auto` instances of a module have interpreted this many instructions in total, new
+ * instances of it start on compiled code: a program run over and over (a service invoked
+ * per block, a request handler) pays for compilation once and then runs at Wasm speed.
+ */
+export const AUTO_HOT_MODULE_INSTRUCTIONS = 4_000_000;
+
+/** Instructions (or gas, in compiled code) between deadline checks. */
+const SLICE = 4_000_000;
+const now = () => performance.now();
+
 /** Program container formats. `auto` tries generic, then SPI, then SPI with metadata. */
 export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata";
 
@@ -40,6 +52,8 @@ export interface LoadOptions {
   format?: ProgramFormat;
   /** ISA profile name (default `0.7.2`). */
   isa?: string;
+  /** Resource limits checked at load (`maxCodeBytes`) and inherited by instances. */
+  limits?: Limits;
   /**
    * Gas model (default `per-instruction`, Gray Paper v0.7.2): `pipeline` charges each
    * block's simulated cost in advance (GP 0.8 draft); `pipeline-vectors` adds the quirks of
@@ -54,10 +68,14 @@ export type Exit =
   | { kind: "panic"; pc: number; gas: bigint }
   | { kind: "oog"; pc: number; gas: bigint }
   | { kind: "fault"; pc: number; gas: bigint; address: number }
-  | { kind: "host"; pc: number; gas: bigint; call: number };
+  | { kind: "host"; pc: number; gas: bigint; call: number }
+  /** A resource limit stopped the run at a block boundary; `run()` again resumes exactly. */
+  | { kind: "limit"; limit: "deadline"; pc: number; gas: bigint };
 
 /** Options for {@link Module.instantiate}. */
 export interface InstantiateOptions {
+  /** Resource limits for this instance (see {@link Limits}). */
+  limits?: Limits;
   /** Starting gas (default 0). */
   gas?: bigint | number;
   /** Starting pc (default 0). */
@@ -108,6 +126,10 @@ export class Module {
   readonly decoded: DecodedProgram;
   /** The gas model. */
   readonly gasModel: GasModel;
+  /** Limits given at load; instances inherit them. */
+  limits: Limits = {};
+  /** Instructions `auto` instances of this module have interpreted (its hotness). */
+  interpreted = 0;
   private schedule: GasSchedule | undefined;
 
   private constructor(
@@ -137,6 +159,18 @@ export class Module {
    * @throws {RangeError} on an unknown ISA profile name.
    */
   static load(bytes: Uint8Array, options: LoadOptions = {}): Module {
+    const limits = options.limits ?? {};
+    validateLimits(limits);
+    const module = Module.parse(bytes, options);
+    const size = module.blob.code.length;
+    if (limits.maxCodeBytes !== undefined && size > limits.maxCodeBytes) {
+      throw new LimitError("maxCodeBytes", size, limits.maxCodeBytes);
+    }
+    module.limits = limits;
+    return module;
+  }
+
+  private static parse(bytes: Uint8Array, options: LoadOptions): Module {
     const isa = ISA_PROFILES.get(options.isa ?? ISA_V072.name);
     if (!isa) {
       throw new RangeError(`unknown ISA profile "${options.isa}" (known: ${[...ISA_PROFILES.keys()].join(", ")})`);
@@ -157,7 +191,7 @@ export class Module {
     const failures: ProgramError[] = [];
     for (const candidate of ["generic", "spi", "spi-metadata"] as const) {
       try {
-        return Module.load(bytes, { format: candidate, isa: isa.name, gasModel: gasModel.name });
+        return Module.parse(bytes, { format: candidate, isa: isa.name, gasModel: gasModel.name });
       } catch (error) {
         if (!(error instanceof ProgramError)) throw error;
         failures.push(error);
@@ -192,18 +226,23 @@ export class Module {
     options.registers?.forEach((v, i) => {
       if (v !== undefined) registers[i] = toU64(v, `register ${i}`);
     });
-    const backend = options.backend ?? "interpreter";
+    const backend = options.backend ?? "auto";
+    const limits = { ...this.limits, ...options.limits };
+    validateLimits(limits);
+    const gas = toGas(options.gas ?? 0n);
+    if (limits.maxGas !== undefined && gas > limits.maxGas) throw new LimitError("maxGas", gas, limits.maxGas);
     if (backend !== "interpreter" && backend !== "recompiler" && backend !== "auto") {
       throw new RangeError(`unknown backend "${backend}" (interpreter, recompiler or auto)`);
     }
     const instance = new Instance(
       this,
-      Memory.create(regions),
+      Memory.create(regions, { maxPages: limits.maxMemoryPages }),
       registers,
       options.pc ?? 0,
-      toGas(options.gas ?? 0n),
+      gas,
       heap,
       backend,
+      limits,
     );
     if (options.unmeteredForBenchmarks) instance.meterGas = false;
     return instance;
@@ -255,6 +294,8 @@ export class Instance {
   private tierBudget = AUTO_TIER_INSTRUCTIONS;
   /** @internal Debug only: compiled code without gas metering. */
   meterGas = true;
+  /** The resource limits in force. */
+  readonly limits: Limits;
 
   /** @internal Use {@link Module.instantiate}. */
   constructor(
@@ -264,10 +305,14 @@ export class Instance {
     pc: number,
     gas: bigint,
     heap: number,
-    backend: Backend = "interpreter",
+    backend: Backend = "auto",
+    limits: Limits = {},
   ) {
     this.module = module;
     this.backend = backend;
+    this.limits = limits;
+    // A module that is already hot starts compiled.
+    if (backend === "auto" && module.interpreted >= AUTO_HOT_MODULE_INSTRUCTIONS) this.tierBudget = 0;
     this.memory = memory;
     this.state = { regs: new Int32Array(26), pc, gas: 0, heap, exitArg: 0 };
     registers.forEach((v, i) => this.setRegister(i, v));
@@ -290,6 +335,13 @@ export class Instance {
   }
   set gas(value: bigint) {
     const g = BigInt(value);
+    if (this.limits?.maxGas !== undefined && g > this.limits.maxGas) {
+      throw new LimitError("maxGas", g, this.limits.maxGas);
+    }
+    this.setGas(g);
+  }
+
+  private setGas(g: bigint): void {
     if (g < -(1n << 63n) || g >= 1n << 63n) throw new RangeError(`gas ${g} is outside the signed 64-bit range`);
     if (g > BigInt(GAS_CHUNK)) {
       this.state.gas = GAS_CHUNK;
@@ -332,15 +384,34 @@ export class Instance {
 
   /** Run until the machine exits. */
   run(): Exit {
-    if (this.backend === "interpreter") return this.execute(Infinity)!;
-    if (this.backend === "recompiler" || this.tierBudget <= 0) return this.runCompiled();
-    // auto: interpret up to the tier budget; a pause means it ran out at a block boundary.
-    const before = this.gas;
-    const exit = this.execute(this.tierBudget);
-    this.tierBudget -= Math.max(1, Number(before - this.gas));
-    if (exit) return exit;
-    this.tierBudget = 0;
-    return this.runCompiled();
+    const deadline = this.limits.deadlineMs === undefined ? Infinity : now() + this.limits.deadlineMs;
+    for (;;) {
+      if (this.tier === "recompiler") {
+        const exit = this.runCompiled(deadline);
+        if (exit) return exit;
+        this.tierBudget = Infinity; // compiling was refused (maxWasmBytes): interpret from here on
+        continue;
+      }
+      // Interpret in slices so a deadline is noticed at block boundaries; `auto` switches
+      // to compiled code (also at a block boundary) once its tier budget is spent.
+      const slice = Math.min(
+        this.backend === "auto" ? this.tierBudget : Infinity,
+        deadline < Infinity ? SLICE : Infinity,
+      );
+      const before = this.gas;
+      const exit = this.execute(slice);
+      if (this.backend === "auto") {
+        const ran = Math.max(1, Number(before - this.gas));
+        this.tierBudget -= ran;
+        this.module.interpreted += ran;
+      }
+      if (exit) return exit;
+      if (now() > deadline) return this.limitExit();
+    }
+  }
+
+  private limitExit(): Exit {
+    return { kind: "limit", limit: "deadline", pc: this.state.pc, gas: this.gas };
   }
 
   /** The backend the next run starts on (`auto` instances move from interpreter to recompiler). */
@@ -380,27 +451,45 @@ export class Instance {
    * positions compiled code cannot start at (mid-block resumes) and finds the exact
    * instruction when a block cannot be paid for in full.
    */
-  private runCompiled(): Exit {
+  private runCompiled(deadline: number): Exit | undefined {
     const state = this.state;
     const decoded = this.module.decoded;
-    this.machine ??= new CompiledMachine(
-      this.module.compiled(this.memory.rotation, { meterGas: this.meterGas }),
-      this.memory,
-      state,
-    );
+    if (!this.machine) {
+      let code: CompiledCode;
+      try {
+        code = this.module.compiled(this.memory.rotation, { meterGas: this.meterGas });
+        if (this.limits.maxWasmBytes !== undefined && code.bytes.length > this.limits.maxWasmBytes) {
+          throw new LimitError("maxWasmBytes", code.bytes.length, this.limits.maxWasmBytes);
+        }
+      } catch (error) {
+        if (error instanceof LimitError && this.backend === "auto") return undefined;
+        throw error;
+      }
+      this.machine = new CompiledMachine(code, this.memory, state);
+    }
     for (;;) {
       // A block already paid for (resuming after a fault) must not be charged again:
       // the interpreter finishes it.
       if (!state.charged && this.machine.canEnter(state.pc)) {
-        const { status, gas } = this.machine.enter(this.gas);
-        this.gas = gas;
+        // With a deadline, hand compiled code one slice of gas at a time: running short of
+        // it stops at a block start with the state exact, where the clock is checked.
+        const total = this.gas;
+        const given = deadline < Infinity && total > BigInt(SLICE) ? BigInt(SLICE) : total;
+        const withheld = total - given;
+        const { status, gas } = this.machine.enter(given);
+        this.setGas(gas + withheld);
         state.charged = status === ExitCode.host || status === ExitCode.fault;
-        if (status !== ExitCode.interpret) return this.exitFor(status);
+        if (withheld > 0n && (status === ExitCode.interpret || status === ExitCode.oog)) {
+          if (now() > deadline) return this.limitExit();
+          if (gas !== given) continue; // progress was made; next slice
+          // A block costlier than a slice: the interpreter pays for it below.
+        } else if (status !== ExitCode.interpret) return this.exitFor(status);
       }
       // Interpret to the end of the current block, then try compiled code again.
       const pc = state.pc;
       const exit = this.execute(pc >= 0 && pc < decoded.codeLength ? decoded.cost[pc] : 1);
       if (exit) return exit;
+      if (now() > deadline) return this.limitExit();
     }
   }
 

@@ -1021,6 +1021,7 @@ export function sbrk(memory: Memory, state: MachineState, lo: number, hi: number
   for (let p = firstPage; p < lastPage; p++) {
     if (memory.access(p * PAGE_SIZE) !== "none") return 0;
   }
+  if (memory.pageCount + (lastPage - firstPage) > memory.maxPages) return 0; // the maxMemoryPages limit
   try {
     if (lastPage > firstPage) memory.map(firstPage * PAGE_SIZE, (lastPage - firstPage) * PAGE_SIZE, "write");
   } catch (error) {

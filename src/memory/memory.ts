@@ -12,6 +12,8 @@
  * @module
  */
 
+import { LimitError } from "../limits.ts";
+
 /** Bytes per PVM page (Z_P). */
 export const PAGE_SIZE = 4096;
 /** log2(PAGE_SIZE). */
@@ -100,6 +102,10 @@ export class Memory {
   view: DataView;
   /** Wasm bytes in use by guest pages (the permission map starts at or after this). */
   private span: number;
+  /** Number of accessible pages. */
+  pageCount = 0;
+  /** Most pages that may be accessible at once (the `maxMemoryPages` limit). */
+  maxPages: number = PAGE_COUNT;
 
   private constructor(rotation: number, span: number) {
     this.rotation = rotation >>> 0;
@@ -118,9 +124,16 @@ export class Memory {
    * standard JAM layout (stack and arguments high, data and heap low) needs a Wasm
    * memory only as large as what it maps.
    */
-  static create(regions: readonly MemoryRegion[]): Memory {
+  static create(regions: readonly MemoryRegion[], options: { maxPages?: number } = {}): Memory {
     const { start, span } = compactRotation(regions);
+    if (options.maxPages !== undefined && span > options.maxPages) {
+      // The span is at least the number of pages mapped; check exactly before allocating.
+      const pages = new Set<number>();
+      for (const r of regions) forEachPage(r.address, r.length, (p) => pages.add(p));
+      if (pages.size > options.maxPages) throw new LimitError("maxMemoryPages", pages.size, options.maxPages);
+    }
     const memory = new Memory(-start * PAGE_SIZE, span * PAGE_SIZE);
+    memory.maxPages = options.maxPages ?? PAGE_COUNT;
     for (const region of regions) {
       memory.map(region.address, region.length, region.access);
       if (region.data) memory.write(region.address, region.data, { ignoreAccess: true });
@@ -146,6 +159,15 @@ export class Memory {
    */
   map(address: number, length: number, access: PageAccess): void {
     const perm = permOf(access);
+    if (perm !== PERM_NONE && this.maxPages < PAGE_COUNT) {
+      let added = 0;
+      forEachPage(address, length, (page) => {
+        if (this.access(page * PAGE_SIZE) === "none") added++;
+      });
+      if (this.pageCount + added > this.maxPages) {
+        throw new LimitError("maxMemoryPages", this.pageCount + added, this.maxPages);
+      }
+    }
     forEachPage(address, length, (page) => {
       const wasmPage = ((page * PAGE_SIZE + this.rotation) >>> 0) >>> PAGE_SHIFT;
       if (perm !== PERM_NONE) this.ensureBacked(wasmPage);
@@ -157,6 +179,7 @@ export class Memory {
       if (before === PERM_NONE && perm !== PERM_NONE) {
         this.u8.fill(0, wasmPage * PAGE_SIZE, (wasmPage + 1) * PAGE_SIZE);
       }
+      this.pageCount += (perm !== PERM_NONE ? 1 : 0) - (before !== PERM_NONE ? 1 : 0);
       if (slot < this.u8.length) this.u8[slot] = perm;
     });
   }
