@@ -137,7 +137,12 @@ export function translate(program: DecodedProgram, options: TranslateOptions): T
   m.exportFunction("enter", fEnter);
 
   const entries = new Map<number, readonly [number, number]>();
-  for (const block of layout.blocks) entries.set(block.start, [block.region, block.index]);
+  for (const block of layout.blocks) {
+    // Per block, a block after an ecalli charges nothing (its basic block is paid for), so it
+    // is no entry: a run starting there with the block unpaid must charge the whole block.
+    if (options.blockCost && !program.blockStart[block.start]) continue;
+    entries.set(block.start, [block.region, block.index]);
+  }
   return { bytes: m.build(), entries, blockCount: layout.blocks.length, regionCount };
 }
 
