@@ -3,12 +3,15 @@
 //
 //   npm run fuzz -- --seed S --count N     programs S, S+1, …, S+N−1
 //   npm run fuzz -- --minutes M [--seed S] run until a mismatch or M minutes pass
+//   --gas-model NAME, --isa NAME           load every program so (default: chosen per program)
 //
 // Program k is generated from seed k alone (tests/_fuzz.ts), so `--seed k --count 1`
 // reproduces it. On a mismatch it prints the program, its initial state, the difference
 // and a minimised program that still fails, and exits with code 1. Exit code 2 means the
 // fuzzer itself failed (bad arguments, or an exception while running a program).
 import process from "node:process";
+import { GAS_MODELS, type GasModelName } from "../src/gas/model.ts";
+import { ISA_PROFILES } from "../src/isa/opcodes.ts";
 import {
   describeCase,
   describeFailure,
@@ -26,39 +29,49 @@ interface Args {
   count: number;
   minutes: number;
   minimiseBudget: number;
+  /** Overrides of every case's load options (the generator picks them per program otherwise). */
+  gasModel?: GasModelName;
+  isa?: string;
 }
 
-const USAGE = "usage: npm run fuzz -- [--seed S] [--count N] [--minutes M] [--minimise-budget K]";
+const USAGE = "usage: npm run fuzz -- [--seed S] [--count N] [--minutes M] [--minimise-budget K] " +
+  `[--gas-model ${[...GAS_MODELS.keys()].join("|")}] [--isa ${[...ISA_PROFILES.keys()].join("|")}]`;
+
+function fail(message: string): never {
+  console.error(`fuzz: ${message}\n${USAGE}`);
+  process.exit(2);
+}
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { seed: NaN, count: NaN, minutes: NaN, minimiseBudget: 4000 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = Number(argv[i + 1]);
-    const key = ({
-      "--seed": "seed",
-      "--count": "count",
-      "--minutes": "minutes",
-      "--minimise-budget": "minimiseBudget",
-    } as const)[
-      flag as "--seed"
-    ];
+  const numeric = {
+    "--seed": "seed",
+    "--count": "count",
+    "--minutes": "minutes",
+    "--minimise-budget": "minimiseBudget",
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i], text = argv[i + 1];
     if (flag === "--help" || flag === "-h") {
       console.log(USAGE);
       process.exit(0);
     }
-    if (!key || !Number.isFinite(value) || value < 0) {
-      console.error(`fuzz: bad argument ${flag} ${argv[i + 1] ?? ""}\n${USAGE}`);
-      process.exit(2);
+    if (text === undefined) fail(`${flag} needs a value`);
+    if (flag === "--gas-model") {
+      if (!GAS_MODELS.has(text as GasModelName)) fail(`unknown gas model ${text}`);
+      args.gasModel = text as GasModelName;
+    } else if (flag === "--isa") {
+      if (!ISA_PROFILES.has(text)) fail(`unknown ISA profile ${text}`);
+      args.isa = text;
+    } else {
+      const key = numeric[flag as keyof typeof numeric] as "seed" | "count" | "minutes" | "minimiseBudget" | undefined;
+      const value = Number(text);
+      if (!key || !Number.isFinite(value) || value < 0) fail(`bad argument ${flag} ${text}`);
+      args[key] = value;
     }
-    args[key] = value;
-    i++;
   }
   if (Number.isNaN(args.seed)) args.seed = Number.isNaN(args.minutes) ? 1 : Date.now() % 2 ** 31;
-  if (!Number.isSafeInteger(args.seed)) {
-    console.error(`fuzz: the seed must be an integer\n${USAGE}`);
-    process.exit(2);
-  }
+  if (!Number.isSafeInteger(args.seed)) fail("the seed must be an integer");
   if (Number.isNaN(args.count)) args.count = Number.isNaN(args.minutes) ? 1000 : Infinity;
   if (Number.isNaN(args.minutes)) args.minutes = Infinity;
   return args;
@@ -108,17 +121,24 @@ async function main(): Promise<number> {
     if (tty) process.stdout.write(`\r${line}   `);
     else console.log(line);
   };
+  // Ctrl-C stops after the current program, with the summary (the loop yields after each
+  // program, so the signal is seen within milliseconds, before tsx's relay gives up on it).
+  let interrupted = false;
+  process.on("SIGINT", () => (interrupted = true));
   console.log(
     `fuzz: seed ${args.seed}, ` +
       (args.count === Infinity ? "no program limit" : `${args.count} programs`) +
-      (args.minutes === Infinity ? "" : `, at most ${args.minutes} minute(s)`),
+      (args.minutes === Infinity ? "" : `, at most ${args.minutes} minute(s)`) +
+      (args.gasModel ? `, gas model ${args.gasModel}` : "") + (args.isa ? `, ISA ${args.isa}` : ""),
   );
-  while (programs < args.count && Date.now() < deadline) {
+  while (programs < args.count && Date.now() < deadline && !interrupted) {
     const seed = args.seed + programs;
     let c: FuzzCase;
     let result: ReturnType<typeof runCase>;
     try {
       c = generateCase(seed);
+      if (args.gasModel) c.load.gasModel = args.gasModel;
+      if (args.isa) c.load.isa = args.isa;
       result = runCase(c);
     } catch (error) {
       if (tty) process.stdout.write("\n");
@@ -130,13 +150,15 @@ async function main(): Promise<number> {
       runs += result.runs;
     } else {
       if (tty) process.stdout.write("\n");
-      console.log(`MISMATCH at seed ${seed} (reproduce: npm run fuzz -- --seed ${seed} --count 1)`);
+      const overrides = (args.gasModel ? ` --gas-model ${args.gasModel}` : "") + (args.isa ? ` --isa ${args.isa}` : "");
+      console.log(`MISMATCH at seed ${seed} (reproduce: npm run fuzz -- --seed ${seed} --count 1${overrides})`);
       await report(`failing program (seed ${seed})`, c, result);
       const small = minimise(c, result, args.minimiseBudget);
       await report(`minimised program (seed ${seed})`, small.case, small.failure);
       return 1;
     }
     const now = Date.now();
+    await new Promise((resolve) => setImmediate(resolve));
     if (now - lastProgress >= (tty ? 250 : 30_000)) {
       lastProgress = now;
       progress();
@@ -146,10 +168,12 @@ async function main(): Promise<number> {
   if (tty) process.stdout.write("\n");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
-    `fuzz: OK, no mismatches in ${programs} programs (seeds ${args.seed}..${last()}), ${runs} runs, ` +
+    `fuzz: ${
+      interrupted ? "interrupted; " : ""
+    }OK, no mismatches in ${programs} programs (seeds ${args.seed}..${last()}), ${runs} runs, ` +
       `${seconds} s, ${rate()} programs/s`,
   );
-  return 0;
+  return interrupted ? 130 : 0;
 }
 
 process.exit(await main());
