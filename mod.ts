@@ -62,3 +62,8 @@ export * from "./src/isa/disassembler.ts";
 export * from "./src/trace/jip6.ts";
 export { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./src/gas/model.ts";
 export { ISA_GAS_VECTORS, ISA_V08_DRAFT } from "./src/isa/opcodes.ts";
+export { LimitError, type Limits } from "./src/limits.ts";
+export { Runtime, type RuntimeOptions, type RuntimeStats } from "./src/runtime.ts";
+export { contentHash } from "./src/hash.ts";
+export { setCompiledCacheBudget } from "./src/recompiler/runtime.ts";
+export { VERSION } from "./src/version.ts";

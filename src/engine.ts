@@ -170,6 +170,7 @@ export class Module {
     return module;
   }
 
+  /** Parse without limits (format detection recurses through here). */
   private static parse(bytes: Uint8Array, options: LoadOptions): Module {
     const isa = ISA_PROFILES.get(options.isa ?? ISA_V072.name);
     if (!isa) {
@@ -254,7 +255,7 @@ export class Module {
    */
   compiled(rotation: number, options: { meterGas?: boolean } = {}): CompiledCode {
     const perBlock = this.gasModel.perBlock;
-    return compile(this.decoded, this.blob.code, {
+    return compile(this.decoded, this.blob, {
       rotation,
       meterGas: options.meterGas,
       costModel: `${this.isa.name}/${this.gasModel.name}`,
@@ -296,6 +297,8 @@ export class Instance {
   meterGas = true;
   /** The resource limits in force. */
   readonly limits: Limits;
+  private disposed = false;
+  private disposeListeners: (() => void)[] = [];
 
   /** @internal Use {@link Module.instantiate}. */
   constructor(
@@ -341,6 +344,7 @@ export class Instance {
     this.setGas(g);
   }
 
+  /** Set gas without the maxGas check (internal bookkeeping of gas the machine already had). */
   private setGas(g: bigint): void {
     if (g < -(1n << 63n) || g >= 1n << 63n) throw new RangeError(`gas ${g} is outside the signed 64-bit range`);
     if (g > BigInt(GAS_CHUNK)) {
@@ -384,6 +388,7 @@ export class Instance {
 
   /** Run until the machine exits. */
   run(): Exit {
+    if (this.disposed) throw new TypeError("this instance has been disposed");
     const deadline = this.limits.deadlineMs === undefined ? Infinity : now() + this.limits.deadlineMs;
     for (;;) {
       if (this.tier === "recompiler") {
@@ -410,6 +415,24 @@ export class Instance {
     }
   }
 
+  /**
+   * Release the instance: it cannot run again, and a {@link Runtime} counts it as no
+   * longer live. Calling it twice is harmless.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.machine = undefined;
+    for (const listener of this.disposeListeners.splice(0)) listener();
+  }
+
+  /** @internal Called once when the instance is disposed (used by Runtime). */
+  onDispose(listener: () => void): void {
+    if (this.disposed) listener();
+    else this.disposeListeners.push(listener);
+  }
+
+  /** The exit for a run stopped by its deadline. */
   private limitExit(): Exit {
     return { kind: "limit", limit: "deadline", pc: this.state.pc, gas: this.gas };
   }

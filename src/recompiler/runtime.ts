@@ -10,6 +10,8 @@ import type { DecodedProgram } from "../interpreter/predecode.ts";
 import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import { CONTEXT_OFFSET, CTX, RECOMPILER_VERSION } from "./layout.ts";
 import { translate } from "./translate.ts";
+import type { ProgramBlob } from "../program/blob.ts";
+import { contentHash } from "../hash.ts";
 
 /** A compiled program: the Wasm module and its entry table. */
 export interface CompiledCode {
@@ -40,7 +42,32 @@ export interface CompileOptions {
 }
 
 const cache = new Map<string, CompiledCode>();
-const MAX_CACHED = 64;
+let cacheBudget = 256 << 20;
+let cachedBytes = 0;
+
+/**
+ * Set the byte budget (of emitted Wasm) of the in-process compiled-module cache
+ * (default 256 MiB); least recently used modules are dropped first. 0 disables caching.
+ *
+ * @example
+ * ```ts
+ * import { setCompiledCacheBudget } from "./runtime.ts";
+ * setCompiledCacheBudget(64 << 20);
+ * ```
+ */
+export function setCompiledCacheBudget(bytes: number): void {
+  if (!(Number.isFinite(bytes) && bytes >= 0)) throw new RangeError(`invalid cache budget ${bytes}`);
+  cacheBudget = bytes;
+  evict();
+}
+
+function evict(): void {
+  for (const [key, entry] of cache) {
+    if (cachedBytes <= cacheBudget) break;
+    cache.delete(key);
+    cachedBytes -= entry.bytes.length;
+  }
+}
 
 /**
  * Compile a decoded program to Wasm, reusing a cached module when the same code was
@@ -52,12 +79,12 @@ const MAX_CACHED = 64;
  * import { predecode } from "../interpreter/predecode.ts";
  * import { compile } from "./runtime.ts";
  * const blob = parseBlob(new Uint8Array([0, 0, 1, 0, 1]));
- * const a = compile(predecode(blob), blob.code, { rotation: 0 });
- * console.log(a === compile(predecode(blob), blob.code, { rotation: 0 })); // true
+ * const a = compile(predecode(blob), blob, { rotation: 0 });
+ * console.log(a === compile(predecode(blob), blob, { rotation: 0 })); // true
  * ```
  */
-export function compile(program: DecodedProgram, codeBytes: Uint8Array, options: CompileOptions): CompiledCode {
-  const key = cacheKey(program, codeBytes, options);
+export function compile(program: DecodedProgram, blob: ProgramBlob, options: CompileOptions): CompiledCode {
+  const key = cacheKey(blob, options);
   const hit = cache.get(key);
   if (hit) {
     cache.delete(key);
@@ -77,34 +104,34 @@ export function compile(program: DecodedProgram, codeBytes: Uint8Array, options:
     blockCount: t.blockCount,
     regionCount: t.regionCount,
   };
-  cache.set(key, compiled);
-  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  if (compiled.bytes.length <= cacheBudget) {
+    cache.set(key, compiled);
+    cachedBytes += compiled.bytes.length;
+    evict();
+  }
   return compiled;
 }
 
-function cacheKey(program: DecodedProgram, code: Uint8Array, options: CompileOptions): string {
-  // Two independent 32-bit FNV-1a style hashes over everything that shapes the output.
-  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ code.length;
-  const mix = (v: number) => {
-    h1 = Math.imul(h1 ^ (v & 0xff), 0x01000193);
-    h2 = Math.imul(h2 ^ (v & 0xff), 0x5bd1e995) ^ (h2 >>> 15);
-  };
-  for (let i = 0; i < code.length; i++) mix(code[i]);
-  for (let i = 0; i < program.jumpTargets.length; i++) {
-    const t = program.jumpTargets[i];
-    mix(t), mix(t >> 8), mix(t >> 16), mix(t >> 24);
-  }
-  for (let i = 0; i <= program.codeLength; i++) mix(program.blockStart[i]);
-  return [
-    `v${RECOMPILER_VERSION}`,
-    options.costModel ?? "per-instruction",
-    options.meterGas === false ? "unmetered" : "metered",
-    (options.rotation >>> 0).toString(16),
-    program.codeLength,
-    program.jumpTableCount,
-    (h1 >>> 0).toString(16),
-    (h2 >>> 0).toString(16),
-  ].join(":");
+/** Key: BLAKE2b of the program (code, bitmask, jump table) plus everything that shapes the output. */
+function cacheKey(blob: ProgramBlob, options: CompileOptions): string {
+  const table = blob.jumpTable;
+  const header = new TextEncoder().encode(
+    [
+      `v${RECOMPILER_VERSION}`,
+      options.costModel ?? "per-instruction",
+      options.meterGas === false ? "unmetered" : "metered",
+      (options.rotation >>> 0).toString(16),
+      blob.code.length,
+      table.count,
+      table.entrySize,
+    ].join(":") + "|",
+  );
+  const all = new Uint8Array(header.length + blob.code.length + blob.bitmask.length + table.bytes.length);
+  all.set(header);
+  all.set(blob.code, header.length);
+  all.set(blob.bitmask, header.length + blob.code.length);
+  all.set(table.bytes, header.length + blob.code.length + blob.bitmask.length);
+  return contentHash(all);
 }
 
 /** Thrown when compiled code hits a Wasm runtime trap: always a pvmkit bug, never a guest outcome. */
@@ -129,7 +156,7 @@ export class RecompilerInternalError extends Error {
  * const blob = parseBlob(new Uint8Array([0, 0, 4, 51, 7, 42, 0, 0b1001]));
  * const memory = Memory.create([]);
  * const state = { regs: new Int32Array(26), pc: 0, gas: 0, heap: 0, exitArg: 0 };
- * const vm = new CompiledMachine(compile(predecode(blob), blob.code, { rotation: memory.rotation }), memory, state);
+ * const vm = new CompiledMachine(compile(predecode(blob), blob, { rotation: memory.rotation }), memory, state);
  * console.log(vm.enter(100n), state.regs[14]); // { status: 1, gas: 98n } 42
  * ```
  */
