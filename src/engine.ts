@@ -86,8 +86,10 @@ export interface InstantiateOptions {
   registers?: readonly (bigint | number | undefined)[];
   /** Memory regions to map, for generic programs (standard programs use the §12 layout). */
   memory?: readonly MemoryRegion[];
-  /** Execution backend (default `interpreter`). All give bit-identical results. */
+  /** Execution backend (default `auto`). All give bit-identical results. */
   backend?: Backend;
+  /** For `auto`: instructions to interpret before switching to compiled code (default {@link AUTO_TIER_INSTRUCTIONS}). */
+  tierUpAfter?: number;
   /**
    * Debug only, never the default: compiled code charges no gas (results then differ
    * from the PVM's). Exists to measure the cost of metering.
@@ -246,6 +248,7 @@ export class Module {
       limits,
     );
     if (options.unmeteredForBenchmarks) instance.meterGas = false;
+    if (options.tierUpAfter !== undefined) instance.tierUpAfter(options.tierUpAfter);
     return instance;
   }
 
@@ -435,6 +438,12 @@ export class Instance {
   /** The exit for a run stopped by its deadline. */
   private limitExit(): Exit {
     return { kind: "limit", limit: "deadline", pc: this.state.pc, gas: this.gas };
+  }
+
+  /** @internal Set the `auto` tier-up threshold (see InstantiateOptions.tierUpAfter). */
+  tierUpAfter(instructions: number): void {
+    if (!(instructions >= 0)) throw new RangeError(`invalid tierUpAfter ${instructions}`);
+    if (this.backend === "auto") this.tierBudget = instructions;
   }
 
   /** The backend the next run starts on (`auto` instances move from interpreter to recompiler). */
