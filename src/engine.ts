@@ -10,6 +10,7 @@ import { interpret, type MachineState, Status } from "./interpreter/interpreter.
 import { type DecodedProgram, predecode } from "./interpreter/predecode.ts";
 export type { DecodedProgram };
 import { Memory, type MemoryRegion } from "./memory/memory.ts";
+import { DEFAULT_MEMORY_POOL } from "./memory/pool.ts";
 import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
 import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
@@ -239,7 +240,7 @@ export class Module {
     }
     const instance = new Instance(
       this,
-      Memory.create(regions, { maxPages: limits.maxMemoryPages }),
+      Memory.create(regions, { maxPages: limits.maxMemoryPages, pool: DEFAULT_MEMORY_POOL }),
       registers,
       options.pc ?? 0,
       gas,
@@ -426,6 +427,7 @@ export class Instance {
     if (this.disposed) return;
     this.disposed = true;
     this.machine = undefined;
+    this.memory.release(DEFAULT_MEMORY_POOL);
     for (const listener of this.disposeListeners.splice(0)) listener();
   }
 

@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Memory, MemoryAccessError } from "../src/memory/memory.ts";
+import { MemoryPool } from "../src/memory/pool.ts";
 import { Module } from "../src/engine.ts";
 
 describe("Memory", () => {
@@ -111,5 +112,26 @@ describe("Guest memory accesses", () => {
     vm.memory.write(0xfffffffe, new Uint8Array([0x11, 0x22, 0x33, 0x44]), { ignoreAccess: true });
     assert.deepEqual(vm.run(), { kind: "panic", pc: 6, gas: 8n });
     assert.equal(vm.getRegister(7), 0x44332211n);
+  });
+});
+
+describe("MemoryPool", () => {
+  it("reuses a released memory, zeroed, for a different layout", () => {
+    const pool = new MemoryPool(4);
+    const a = Memory.create([{ address: 0x20000, length: 8192, access: "write" }], { pool });
+    a.write(0x20000, new Uint8Array([1, 2, 3]));
+    a.write(0x21ff0, new Uint8Array([9]));
+    const wasm = a.wasm;
+    a.release(pool);
+    assert.equal(pool.size, 1);
+    const b = Memory.create([{ address: 0x30000, length: 4096, access: "write" }], { pool });
+    assert.equal(b.wasm, wasm, "the same Wasm memory was reused");
+    assert.equal(pool.size, 0);
+    assert.deepEqual(b.mappedPages(), [0x30]);
+    assert.ok(
+      b.u8.every((byte, i) => byte === 0 || (i >= b.permBase && i < b.permBase + (1 << 20))),
+      "all guest bytes zero",
+    );
+    assert.deepEqual(b.read(0x30000, 4), new Uint8Array(4));
   });
 });

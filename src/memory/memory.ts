@@ -13,6 +13,7 @@
  */
 
 import { LimitError } from "../limits.ts";
+import type { MemoryPool } from "./pool.ts";
 
 /** Bytes per PVM page (Z_P). */
 export const PAGE_SIZE = 4096;
@@ -107,12 +108,12 @@ export class Memory {
   /** Most pages that may be accessible at once (the `maxMemoryPages` limit). */
   maxPages: number = PAGE_COUNT;
 
-  private constructor(rotation: number, span: number) {
+  private constructor(rotation: number, span: number, pool?: MemoryPool) {
     this.rotation = rotation >>> 0;
     this.span = span;
     const pages = Math.ceil((span + CONTROL_BYTES) / WASM_PAGE);
     if (pages > MAX_WASM_PAGES) throw new RangeError("guest memory span exceeds 4 GiB");
-    this.wasm = new WebAssembly.Memory({ initial: pages, maximum: MAX_WASM_PAGES });
+    this.wasm = pool?.take(pages * WASM_PAGE) ?? new WebAssembly.Memory({ initial: pages, maximum: MAX_WASM_PAGES });
     this.permBase = span;
     this.u8 = new Uint8Array(this.wasm.buffer);
     this.view = new DataView(this.wasm.buffer);
@@ -124,7 +125,7 @@ export class Memory {
    * standard JAM layout (stack and arguments high, data and heap low) needs a Wasm
    * memory only as large as what it maps.
    */
-  static create(regions: readonly MemoryRegion[], options: { maxPages?: number } = {}): Memory {
+  static create(regions: readonly MemoryRegion[], options: { maxPages?: number; pool?: MemoryPool } = {}): Memory {
     const { start, span } = compactRotation(regions);
     if (options.maxPages !== undefined && span > options.maxPages) {
       // The span is at least the number of pages mapped; check exactly before allocating.
@@ -132,7 +133,7 @@ export class Memory {
       for (const r of regions) forEachPage(r.address, r.length, (p) => pages.add(p));
       if (pages.size > options.maxPages) throw new LimitError("maxMemoryPages", pages.size, options.maxPages);
     }
-    const memory = new Memory(-start * PAGE_SIZE, span * PAGE_SIZE);
+    const memory = new Memory(-start * PAGE_SIZE, span * PAGE_SIZE, options.pool);
     memory.maxPages = options.maxPages ?? PAGE_COUNT;
     for (const region of regions) {
       memory.map(region.address, region.length, region.access);
@@ -226,6 +227,25 @@ export class Memory {
     const bad = this.check(address, data.length, !options.ignoreAccess);
     if (bad >= 0) throw new MemoryAccessError(bad, !options.ignoreAccess);
     this.copy(address, data.length, (wasm, offset, n) => this.u8.set(data.subarray(offset, offset + n), wasm));
+  }
+
+  /**
+   * Give the backing memory to `pool` for reuse, zeroing only what was used: the pages
+   * that were mapped, the permission map and the context area. This memory must not be
+   * used afterwards.
+   */
+  release(pool: MemoryPool): void {
+    const u8 = this.u8;
+    if (u8.length === 0) return;
+    const wasmPages = u8.length >>> PAGE_SHIFT;
+    for (let w = 0; w < wasmPages && w < PAGE_COUNT; w++) {
+      if (u8[this.permBase + w] !== PERM_NONE) u8.fill(0, w * PAGE_SIZE, (w + 1) * PAGE_SIZE);
+    }
+    u8.fill(0, this.permBase, this.permBase + CONTROL_BYTES);
+    this.u8 = new Uint8Array(0);
+    this.view = new DataView(new ArrayBuffer(0));
+    this.pageCount = 0;
+    pool.give(this.wasm);
   }
 
   /** Guest page numbers of every accessible page, ascending. */
