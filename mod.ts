@@ -21,6 +21,7 @@
  * @module
  */
 export {
+  AUTO_HOT_MODULE_INSTRUCTIONS,
   AUTO_TIER_INSTRUCTIONS,
   type Backend,
   type DecodedProgram,
@@ -67,3 +68,4 @@ export { Runtime, type RuntimeOptions, type RuntimeStats } from "./src/runtime.t
 export { contentHash } from "./src/hash.ts";
 export { setCompiledCacheBudget } from "./src/recompiler/runtime.ts";
 export { VERSION } from "./src/version.ts";
+export { DEFAULT_MEMORY_POOL, MemoryPool } from "./src/memory/pool.ts";

@@ -17,7 +17,13 @@ import { parseStandardProgram, standardLayout, type StandardProgram } from "./pr
 import { ExitCode } from "./recompiler/layout.ts";
 import { LimitError, type Limits, validateLimits } from "./limits.ts";
 import { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./gas/model.ts";
-import { compile, type CompiledCode, CompiledMachine } from "./recompiler/runtime.ts";
+import {
+  compile,
+  type CompiledCode,
+  CompiledMachine,
+  compileInBackground,
+  type CompileOptions,
+} from "./recompiler/runtime.ts";
 
 /**
  * Execution backends: the reference interpreter, PVM code recompiled to WebAssembly, or
@@ -133,6 +139,8 @@ export class Module {
   limits: Limits = {};
   /** Instructions `auto` instances of this module have interpreted (its hotness). */
   interpreted = 0;
+  /** @internal A background compile was started. */
+  precompiling = false;
   private schedule: GasSchedule | undefined;
 
   private constructor(
@@ -258,13 +266,26 @@ export class Module {
    * (cached in-process by a hash of the code and the options).
    */
   compiled(rotation: number, options: { meterGas?: boolean } = {}): CompiledCode {
+    return compile(this.decoded, this.blob, this.compileOptions(rotation, options.meterGas));
+  }
+
+  /**
+   * Start compiling in the background (emit in a later task, `WebAssembly.compile`), so
+   * a later {@link compiled} call, or a later `auto` instance, finds the module ready.
+   */
+  precompile(rotation: number): Promise<CompiledCode> {
+    return compileInBackground(this.decoded, this.blob, this.compileOptions(rotation, true));
+  }
+
+  /** What shapes the emitted code (and so the cache key). */
+  private compileOptions(rotation: number, meterGas: boolean | undefined): CompileOptions {
     const perBlock = this.gasModel.perBlock;
-    return compile(this.decoded, this.blob, {
+    return {
       rotation,
-      meterGas: options.meterGas,
+      meterGas,
       costModel: `${this.isa.name}/${this.gasModel.name}`,
       blockCost: perBlock ? this.gas.blockCost : undefined,
-    });
+    };
   }
 }
 
@@ -413,6 +434,13 @@ export class Instance {
         const ran = Math.max(1, Number(before - this.gas));
         this.tierBudget -= ran;
         this.module.interpreted += ran;
+        // Halfway to hot: compile in the background for the instances that come later.
+        if (!this.module.precompiling && this.module.interpreted >= AUTO_HOT_MODULE_INSTRUCTIONS / 2) {
+          this.module.precompiling = true;
+          this.module.precompile(this.memory.rotation).catch(() => {
+            this.module.precompiling = false; // a later synchronous compile reports the problem
+          });
+        }
       }
       if (exit) return exit;
       if (now() > deadline) return this.limitExit();

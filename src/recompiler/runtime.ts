@@ -9,7 +9,7 @@ import { type MachineState, sbrk } from "../interpreter/interpreter.ts";
 import type { DecodedProgram } from "../interpreter/predecode.ts";
 import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import { CONTEXT_OFFSET, CTX, RECOMPILER_VERSION } from "./layout.ts";
-import { translate } from "./translate.ts";
+import { translate, type Translation } from "./translate.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 import { contentHash } from "../hash.ts";
 
@@ -91,13 +91,58 @@ export function compile(program: DecodedProgram, blob: ProgramBlob, options: Com
     cache.set(key, hit); // most recently used last
     return hit;
   }
-  const t = translate(program, {
-    rotation: options.rotation,
-    meterGas: options.meterGas,
-    blockCost: options.blockCost,
-  });
+  const t = translate(program, options);
+  return store(key, new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>), t);
+}
+
+/** Key: BLAKE2b of the program (code, bitmask, jump table) plus everything that shapes the output. */
+const pending = new Map<string, Promise<CompiledCode>>();
+
+/**
+ * Compile in the background: the emitter runs in a later task and the engine compiles
+ * asynchronously (`WebAssembly.compile`), so the current run is not held up; the result
+ * lands in the cache, where a later {@link compile} of the same code finds it.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { compile, compileInBackground } from "./runtime.ts";
+ * const blob = parseBlob(new Uint8Array([0, 0, 1, 0, 1]));
+ * const code = await compileInBackground(predecode(blob), blob, { rotation: 8192 });
+ * console.log(code === compile(predecode(blob), blob, { rotation: 8192 })); // true
+ * ```
+ */
+export function compileInBackground(
+  program: DecodedProgram,
+  blob: ProgramBlob,
+  options: CompileOptions,
+): Promise<CompiledCode> {
+  const key = cacheKey(blob, options);
+  const hit = cache.get(key);
+  if (hit) return Promise.resolve(hit);
+  let job = pending.get(key);
+  if (!job) {
+    job = new Promise<Translation>((resolve, reject) =>
+      setTimeout(() => {
+        try {
+          resolve(translate(program, options));
+        } catch (error) {
+          reject(error);
+        }
+      }, 0)
+    )
+      .then(async (t) => cache.get(key) ?? store(key, await WebAssembly.compile(t.bytes as Uint8Array<ArrayBuffer>), t))
+      .finally(() => pending.delete(key));
+    pending.set(key, job);
+  }
+  return job;
+}
+
+/** Put a compiled module in the cache (if it fits the budget) and return its record. */
+function store(key: string, module: WebAssembly.Module, t: Translation): CompiledCode {
   const compiled: CompiledCode = {
-    module: new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>),
+    module,
     bytes: t.bytes,
     entries: t.entries,
     key,
@@ -112,7 +157,6 @@ export function compile(program: DecodedProgram, blob: ProgramBlob, options: Com
   return compiled;
 }
 
-/** Key: BLAKE2b of the program (code, bitmask, jump table) plus everything that shapes the output. */
 function cacheKey(blob: ProgramBlob, options: CompileOptions): string {
   const table = blob.jumpTable;
   const header = new TextEncoder().encode(

@@ -1,0 +1,44 @@
+// Background compilation: a module that gets hot is compiled off the current run, and
+// later auto instances start on the compiled code.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { assemble, AUTO_HOT_MODULE_INSTRUCTIONS, Module } from "../mod.ts";
+
+/** Counts r7 down from 100,000 (about 300,000 instructions per run). */
+const LOOP = `
+        load_imm r7, 100000
+        fallthrough
+loop:   add_imm_64 r8, r8, 3
+        add_imm_64 r7, r7, -1
+        branch_ne_imm r7, 0, loop
+        trap
+`;
+
+describe("background compilation", () => {
+  it("precompile() fills the cache that compiled() then uses", async () => {
+    const mod = Module.load(assemble(LOOP));
+    const rotation = mod.instantiate().memory.rotation;
+    const code = await mod.precompile(rotation);
+    assert.equal(mod.compiled(rotation), code);
+  });
+
+  it("a hot module's later instances start compiled, with identical results", async () => {
+    const mod = Module.load(assemble(LOOP));
+    const runOnce = () => {
+      const vm = mod.instantiate({ gas: 1_000_000n, backend: "auto" });
+      const tier = vm.tier;
+      const exit = vm.run();
+      return { tier, exit, r8: vm.getRegister(8) };
+    };
+    const first = runOnce();
+    assert.equal(first.tier, "interpreter");
+    let runs = 1;
+    while (mod.interpreted < AUTO_HOT_MODULE_INSTRUCTIONS) (runOnce(), runs++);
+    assert.ok(mod.precompiling, "a background compile was started halfway to hot");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const later = runOnce();
+    assert.equal(later.tier, "recompiler", `after ${runs} runs the module is hot`);
+    assert.deepEqual(later.exit, first.exit);
+    assert.equal(later.r8, 300000n);
+  });
+});
