@@ -19,7 +19,7 @@ import {
   UsageError,
   writeBytes,
 } from "./_args.ts";
-import { loadModule } from "./_load.ts";
+import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
 import { type CliIo, hex32 } from "./_output.ts";
 import { runOptions } from "./run.ts";
 
@@ -45,6 +45,9 @@ Options:
   --format F          force the container format: auto (default), generic, spi, spi-metadata
   --args HEX|@FILE    argument bytes of an SPI program, as for pvmkit run
   --map ADDR:LEN:rw   memory of a generic program, as for pvmkit run (repeatable)
+  --gas-model M       the gas model compiled in: per-instruction (default),
+                      pipeline or pipeline-vectors, as for pvmkit run
+  --isa I             opcode numbering: 0.7.2 (default), 0.8-draft or gas-vectors
   -h, --help          show this help
 
 Exit status: 0 on success, 2 on a usage or input error (including a malformed
@@ -66,6 +69,8 @@ export async function compileCommand(argv: string[], io: CliIo): Promise<number>
     format: { type: "string" },
     args: { type: "string" },
     map: { type: "string", multiple: true },
+    "gas-model": { type: "string" },
+    isa: { type: "string" },
   });
   if (flag(args, "help")) {
     io.stdout(COMPILE_HELP);
@@ -82,15 +87,21 @@ export async function compileCommand(argv: string[], io: CliIo): Promise<number>
     throw new UsageError(`--args: ${argBytes.length} bytes exceed the ${Z_I}-byte argument limit`);
   }
   const maps: MapSpec[] = stringList(args, "map").map(parseMap);
+  const gasModel = parseGasModel(stringOption(args, "gas-model"));
+  const isa = parseIsa(stringOption(args, "isa"));
   const wat = flag(args, "wat");
   const output = stringOption(args, "output") ?? defaultCompileOutput(file, wat ? ".wat" : ".wasm");
   if (output === file) throw new UsageError(`refusing to overwrite the input ${file}; give another file with -o`);
   // Load wabt before the work, so a missing package fails fast.
   const toText = wat ? await loadWatPrinter() : undefined;
 
-  const module = await loadModule(file, format);
+  const module = await loadModule(file, format, { isa, gasModel });
   // The rotation a run would use: instantiate with run's options (this only maps memory).
   const { rotation } = module.instantiate(runOptions(module, { args: argBytes, maps })).memory;
+  // Block costs first (per-block models only), so the compile time below is the compiler's.
+  const costsStarted = performance.now();
+  if (module.gasModel.perBlock) void module.gas;
+  const costMilliseconds = performance.now() - costsStarted;
   const started = performance.now();
   const compiled = module.compiled(rotation);
   const milliseconds = performance.now() - started;
@@ -112,6 +123,8 @@ export async function compileCommand(argv: string[], io: CliIo): Promise<number>
     `${label("wasm")}${wasmSize} bytes (${ratio} the code)`,
     `${label("blocks")}${compiled.entries.size} in ${regions} region(s), one Wasm function per region`,
     `${label("compiled")}${milliseconds.toFixed(1)} ms, for guest memory rotation ${hex32(rotation)}`,
+    `${label("gas")}${module.gasModel.name} model, isa ${module.isa.name}` +
+    (module.gasModel.perBlock ? ` (block costs computed in ${costMilliseconds.toFixed(1)} ms)` : ""),
   ];
   if (output !== "-") lines.push(`${label("wrote")}${output}${toText ? " (text format)" : ""}`);
   io.stderr(lines.join("\n") + "\n");

@@ -17,6 +17,7 @@ import { type CliIo, processIo } from "./_output.ts";
 import { ASM_HELP, asmCommand } from "./asm.ts";
 import { COMPILE_HELP, compileCommand } from "./compile.ts";
 import { DISASM_HELP, disasmCommand } from "./disasm.ts";
+import { GAS_HELP, gasCommand } from "./gas.ts";
 import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
 
@@ -55,6 +56,12 @@ const COMMANDS: readonly Command[] = [
     summary: "compile a program to the WebAssembly module the recompiler runs",
     help: COMPILE_HELP,
     run: compileCommand,
+  },
+  {
+    name: "gas",
+    summary: "list every basic block's gas cost; --explain draws a block's pipeline timeline",
+    help: GAS_HELP,
+    run: gasCommand,
   },
 ];
 

@@ -8,6 +8,7 @@ import type { ProgramFormat } from "../engine.ts";
 import { parseTrace, replayTrace, type Trace, TraceError } from "../trace/jip6.ts";
 import { flag, InputError, parseCommandArgs, readText, singleOperand, stringOption, UsageError } from "./_args.ts";
 import { type CliIo, style, toJson } from "./_output.ts";
+import { parseGasModel, parseIsa } from "./_load.ts";
 import { parseBackend } from "./run.ts";
 
 /** Help text for `pvmkit replay`. */
@@ -23,6 +24,11 @@ Options:
                fallback to auto-detection), auto, generic or spi
   --backend B  run the program on interpreter (default), recompiler or auto; a
                correct backend replays every trace exactly like the interpreter
+  --gas-model M
+               per-instruction (default, GP 0.7.2), pipeline (GP 0.8 draft: block
+               costs charged in advance) or pipeline-vectors; must be the model the
+               trace was recorded under, or the gas will not match
+  --isa I      opcode numbering: 0.7.2 (default), 0.8-draft or gas-vectors
   --json       print one JSON object
   -h, --help   show this help
 
@@ -35,6 +41,8 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {
     format: { type: "string" },
     backend: { type: "string" },
+    "gas-model": { type: "string" },
+    isa: { type: "string" },
     json: { type: "boolean" },
   });
   if (flag(args, "help")) {
@@ -47,6 +55,8 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
   }
   const backend = parseBackend(stringOption(args, "backend"));
+  const gasModel = parseGasModel(stringOption(args, "gas-model"));
+  const isa = parseIsa(stringOption(args, "isa"));
   const text = readText(path);
   let trace: Trace;
   try {
@@ -57,6 +67,8 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const result = replayTrace(trace, {
     ...(format === undefined ? {} : { format }),
+    gasModel,
+    ...(isa === undefined ? {} : { isa }),
     instantiate: (m, o) => m.instantiate({ ...o, backend }),
   });
   const hostCalls = trace.hostCalls.length;
@@ -65,6 +77,7 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
       toJson({
         ok: result.ok,
         backend,
+        gasModel,
         hostCalls,
         steps: result.steps,
         exit: result.exit,

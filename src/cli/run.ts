@@ -21,7 +21,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "./_output.ts";
-import { loadModule } from "./_load.ts";
+import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
 
 /** Gas given to a run when `--gas` is absent. */
 export const DEFAULT_GAS = 10_000_000n;
@@ -56,6 +56,12 @@ Options:
   --backend B         interpreter (default), recompiler (PVM code compiled to
                       WebAssembly) or auto (interpret first, compile once the run is
                       long); every backend gives the same exit, gas and registers
+  --gas-model M       per-instruction (default: GP 0.7.2, 1 gas per instruction),
+                      pipeline (GP 0.8 draft: each basic block's simulated cost is
+                      charged in advance on entering it; out of gas leaves the gas
+                      unchanged) or pipeline-vectors (pipeline with the quirks of the
+                      gas-model draft vectors). See pvmkit gas for the block costs
+  --isa I             opcode numbering: 0.7.2 (default), 0.8-draft or gas-vectors
   --json              print one JSON object (64-bit numbers as decimal strings)
   -h, --help          show this help
 
@@ -83,6 +89,10 @@ interface RunReport {
   backend: Backend;
   /** Where the run ended: the backend itself, or for `auto` the tier it had reached. */
   tier: "interpreter" | "recompiler";
+  /** The gas model. */
+  gasModel: string;
+  /** The ISA profile. */
+  isa: string;
 }
 
 /** The backends `--backend` accepts. */
@@ -109,6 +119,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     map: { type: "string", multiple: true },
     "host-calls": { type: "string" },
     backend: { type: "string" },
+    "gas-model": { type: "string" },
+    isa: { type: "string" },
     json: { type: "boolean" },
   });
   if (flag(args, "help")) {
@@ -136,8 +148,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--host-calls must be stop or skip, not "${hostMode}"`);
   }
   const backend = parseBackend(stringOption(args, "backend"));
+  const gasModel = parseGasModel(stringOption(args, "gas-model"));
+  const isa = parseIsa(stringOption(args, "isa"));
 
-  const module = await loadModule(file, format);
+  const module = await loadModule(file, format, { isa, gasModel });
   const vm = module.instantiate({ ...runOptions(module, { pc, args: argBytes, registers, maps }), gas, backend });
   const report = execute(vm, module, gas, hostMode === "skip");
   io.stdout(flag(args, "json") ? toJson(reportJson(report)) + "\n" : formatReport(report, io));
@@ -209,6 +223,8 @@ function execute(vm: Instance, module: Module, gasStart: bigint, skipHostCalls: 
     output,
     backend: vm.backend,
     tier: vm.tier,
+    gasModel: module.gasModel.name,
+    isa: module.isa.name,
   };
 }
 
@@ -227,6 +243,8 @@ function reportJson(report: RunReport): Record<string, unknown> {
     format: report.format,
     backend: report.backend,
     tier: report.tier,
+    gasModel: report.gasModel,
+    isa: report.isa,
   };
   if (exit.kind === "fault") out.address = exit.address;
   if (exit.kind === "host") out.hostCall = exit.call;
@@ -252,6 +270,9 @@ function formatReport(report: RunReport, io: CliIo): string {
   lines.push(`${label("gas used")}${report.gasStart - exit.gas}`, `${label("gas left")}${exit.gas}`);
   const tierNote = report.backend === "auto" ? ` (ended on the ${report.tier})` : "";
   lines.push(`${label("backend")}${report.backend}${tierNote}`);
+  if (report.gasModel !== "per-instruction" || report.isa !== "0.7.2") {
+    lines.push(`${label("gas model")}${report.gasModel} (isa ${report.isa})`);
+  }
   if (report.hostCallsSkipped > 0) lines.push(`${label("skipped")}${report.hostCallsSkipped} host call(s), r7 = WHAT`);
   if (report.output) {
     const shown = report.output.subarray(0, 64);

@@ -36,6 +36,7 @@
  * @module
  */
 import { type Exit, type InstantiateOptions, Module, type ProgramFormat } from "../engine.ts";
+import type { GasModelName } from "../gas/model.ts";
 import { ProgramError } from "../program/errors.ts";
 import { ARGS_BASE } from "../program/spi.ts";
 import type { MemoryRegion } from "../memory/memory.ts";
@@ -560,6 +561,8 @@ export interface ReplayOptions {
   format?: ProgramFormat;
   /** ISA profile name (default `0.7.2`). */
   isa?: string;
+  /** Gas model (default `per-instruction`), as for `Module.load`. */
+  gasModel?: GasModelName;
   /**
    * Backend: creates the machine from the loaded module and its initial state.
    * Default: pvmkit's interpreter (`module.instantiate(options)`).
@@ -830,12 +833,13 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
 }
 
 function loadProgram(bytes: Uint8Array, options: ReplayOptions): Module {
-  if (options.format) return Module.load(bytes, { format: options.format, isa: options.isa });
+  const { isa, gasModel } = options;
+  if (options.format) return Module.load(bytes, { format: options.format, isa, gasModel });
   try {
-    return Module.load(bytes, { format: "spi-metadata", isa: options.isa });
+    return Module.load(bytes, { format: "spi-metadata", isa, gasModel });
   } catch (error) {
     if (!(error instanceof ProgramError)) throw error;
-    return Module.load(bytes, { format: "auto", isa: options.isa });
+    return Module.load(bytes, { format: "auto", isa, gasModel });
   }
 }
 

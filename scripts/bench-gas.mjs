@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Runs bench/gas_bench.ts under Node (tsx), Deno and Bun, one after the other, and
+// prints each runtime's tables; full results go to .bench-out/gas-<runtime>.json.
+// Usage: node scripts/bench-gas.mjs [--only node,deno,bun] [--runs N]
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const args = process.argv.slice(2);
+let only = ["node", "deno", "bun"];
+const onlyAt = args.indexOf("--only");
+if (onlyAt >= 0) {
+  only = (args[onlyAt + 1] ?? "").split(",").filter(Boolean);
+  args.splice(onlyAt, 2);
+}
+const bench = join("bench", "gas_bench.ts");
+const runtimes = {
+  node: [bin("tsx"), [bench]],
+  deno: [bin("deno"), ["run", "-A", bench]],
+  bun: [bin("bun"), ["run", bench]],
+};
+mkdirSync(join(root, ".bench-out"), { recursive: true });
+let failed = false;
+for (const name of only) {
+  const entry = runtimes[name];
+  if (!entry) {
+    console.error(`unknown runtime "${name}"`);
+    process.exit(2);
+  }
+  const [cmd, argv] = entry;
+  const json = join(root, ".bench-out", `gas-${name}.json`);
+  const result = spawnSync(cmd, [...argv, ...args, "--json", json], { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) {
+    console.error(`gas bench failed on ${name} (exit ${result.status})`);
+    failed = true;
+  }
+}
+process.exit(failed ? 1 : 0);
