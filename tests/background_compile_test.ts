@@ -2,7 +2,7 @@
 // later auto instances start on the compiled code.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { assemble, AUTO_HOT_MODULE_INSTRUCTIONS, Module } from "../mod.ts";
+import { assemble, AUTO_HOT_MODULE_INSTRUCTIONS, Module, setCompiledCacheBudget, setWasmStore } from "../mod.ts";
 
 /** Counts r7 down from 100,000 (about 300,000 instructions per run). */
 const LOOP = `
@@ -40,5 +40,28 @@ describe("background compilation", () => {
     assert.equal(later.tier, "recompiler", `after ${runs} runs the module is hot`);
     assert.deepEqual(later.exit, first.exit);
     assert.equal(later.r8, 300000n);
+  });
+
+  it("a Wasm store keeps emitted code for the next compile (the CLI's disk cache)", () => {
+    const stored = new Map<string, Uint8Array>();
+    let reads = 0;
+    setWasmStore({ get: (k) => (reads++, stored.get(k)), set: (k, b) => void stored.set(k, b) });
+    try {
+      const bytes = assemble(LOOP);
+      const run = () => {
+        const vm = Module.load(bytes).instantiate({ gas: 1_000_000n, backend: "recompiler" });
+        return { exit: vm.run(), r8: vm.getRegister(8) };
+      };
+      const first = run();
+      assert.equal(stored.size, 1);
+      setCompiledCacheBudget(0); // forget in-process modules: the next compile must use the store
+      setCompiledCacheBudget(256 << 20);
+      const second = run();
+      assert.deepEqual(second, first);
+      assert.ok(reads >= 2);
+      assert.equal(stored.size, 1, "nothing emitted again");
+    } finally {
+      setWasmStore(undefined);
+    }
   });
 });

@@ -10,6 +10,7 @@ import type { DecodedProgram } from "../interpreter/predecode.ts";
 import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import { CONTEXT_OFFSET, CTX, RECOMPILER_VERSION } from "./layout.ts";
 import { translate, type Translation } from "./translate.ts";
+import { analyse } from "./analysis.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 import { contentHash } from "../hash.ts";
 
@@ -91,8 +92,44 @@ export function compile(program: DecodedProgram, blob: ProgramBlob, options: Com
     cache.set(key, hit); // most recently used last
     return hit;
   }
+  const stored = wasmStore?.get(key);
+  if (stored) {
+    // Emitted earlier (perhaps by another process): only the layout is recomputed.
+    const layout = analyse(program);
+    const entries = new Map<number, readonly [number, number]>();
+    for (const b of layout.blocks) entries.set(b.start, [b.region, b.index]);
+    const t = { bytes: stored, entries, blockCount: layout.blocks.length, regionCount: layout.regionStart.length - 1 };
+    return store(key, new WebAssembly.Module(stored as Uint8Array<ArrayBuffer>), t);
+  }
   const t = translate(program, options);
+  wasmStore?.set(key, t.bytes);
   return store(key, new WebAssembly.Module(t.bytes as Uint8Array<ArrayBuffer>), t);
+}
+
+/** A persistent store of emitted Wasm by cache key (e.g. files on disk, in the CLI). */
+export interface WasmStore {
+  /** The bytes stored under `key`, if any. */
+  get(key: string): Uint8Array | undefined;
+  /** Store bytes under `key`. */
+  set(key: string, bytes: Uint8Array): void;
+}
+
+let wasmStore: WasmStore | undefined;
+
+/**
+ * Use `store` (or none) to keep emitted Wasm across processes. Compiled engine code
+ * cannot be stored portably, so this saves the emit time only.
+ *
+ * @example
+ * ```ts
+ * import { setWasmStore } from "./runtime.ts";
+ * const memory = new Map<string, Uint8Array>();
+ * setWasmStore({ get: (k) => memory.get(k), set: (k, b) => void memory.set(k, b) });
+ * setWasmStore(undefined);
+ * ```
+ */
+export function setWasmStore(store: WasmStore | undefined): void {
+  wasmStore = store;
 }
 
 /** Key: BLAKE2b of the program (code, bitmask, jump table) plus everything that shapes the output. */
