@@ -46,6 +46,8 @@ describe("background compilation", () => {
     const stored = new Map<string, Uint8Array>();
     let reads = 0;
     setWasmStore({ get: (k) => (reads++, stored.get(k)), set: (k, b) => void stored.set(k, b) });
+    setCompiledCacheBudget(0); // start without in-process modules from the tests above
+    setCompiledCacheBudget(256 << 20);
     try {
       const bytes = assemble(LOOP);
       const run = () => {
