@@ -386,7 +386,7 @@ describe("pvmkit help and version", () => {
       c !== "help"
     );
     assert.ok(commands.includes("run"));
-    assert.deepEqual(commands, ["run", "disasm", "asm", "replay", "compile"]);
+    assert.deepEqual(commands, ["run", "disasm", "asm", "replay", "compile", "gas"]);
     for (const command of commands) {
       const a = await cli("help", command);
       const b = await cli(command, "--help");

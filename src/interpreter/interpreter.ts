@@ -152,6 +152,14 @@ export function interpret(
     // ---- block entry ----
     const c = cost[pc]; // instructions from pc to the end of the block
     if (perBlock) {
+      // A step budget that is used up pauses before the next block is charged: the charge
+      // belongs to the step that executes the block's first instruction.
+      if (budget < 1) {
+        state.pc = pc;
+        state.gas = gas;
+        state.charged = charged;
+        return Status.paused;
+      }
       // Pay the whole block in advance, unless it is paid for already.
       if (!charged) {
         const g = entryCost[pc];
@@ -165,12 +173,7 @@ export function interpret(
         charged = true;
       }
       if (c <= budget) budget -= c;
-      else if (budget < 1) {
-        state.pc = pc;
-        state.gas = gas;
-        state.charged = charged;
-        return Status.paused;
-      } else {
+      else {
         // Stop (pause) at the first instruction the budget does not cover.
         stopAt = pc;
         for (let i = 0; i < budget; i++) stopAt = next[stopAt];
