@@ -130,13 +130,14 @@ async function round(url: string, workload: Workload, count: number, backend: st
   const latenciesMs: number[] = [];
   const errors: string[] = [];
   let next = 0;
-  const signal = AbortSignal.timeout(600_000);
   const worker = async () => {
     while (next < count) {
       const n = workload.n(next++);
       const t0 = performance.now();
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new Error("no answer within 60 s")), 60_000);
       try {
-        const response = await fetch(`${url}/fib?n=${n}`, { signal });
+        const response = await fetch(`${url}/fib?n=${n}`, { signal: controller.signal });
         const body = await response.json();
         latenciesMs.push(performance.now() - t0);
         if (response.status !== 200 || body.result !== fib(n) || body.exit !== "halt" || body.backend !== backend) {
@@ -144,6 +145,8 @@ async function round(url: string, workload: Workload, count: number, backend: st
         }
       } catch (error) {
         errors.push(`n=${n}: ${error instanceof Error ? error.message : error}`);
+      } finally {
+        clearTimeout(timer);
       }
     }
   };
