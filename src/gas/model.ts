@@ -30,6 +30,8 @@ export interface GasModel {
   readonly chargeImplicitTrap: boolean;
   /** cmov's destination counts as a source in the pipeline simulation. */
   readonly cmovDestinationIsSource: boolean;
+  /** Load/store latency in cycles (default 25, the draft's L2-hit assumption). */
+  readonly memoryLatency?: number;
 }
 
 /** The known models by name. */
@@ -95,7 +97,10 @@ export function gasSchedule(
     for (let pc = 0; pc < n; pc++) if (decoded.blockStart[pc]) blockCost[pc] = decoded.cost[pc];
     return { model, perBlock: false, entryCost: decoded.cost, blockCost };
   }
-  const sim = new PipelineModel(blob, decoded, profile, { cmovDestinationIsSource: model.cmovDestinationIsSource });
+  const sim = new PipelineModel(blob, decoded, profile, {
+    cmovDestinationIsSource: model.cmovDestinationIsSource,
+    memoryLatency: model.memoryLatency,
+  });
   const blockCost = new Int32Array(n + 1);
   const entryCost = new Int32Array(n + 1);
   // Walk each block's instructions: every position in it is charged the block's cost.

@@ -38,6 +38,9 @@ const BRANCHES = "branch_eq_imm branch_ne_imm branch_lt_u_imm branch_le_u_imm br
   "branch_lt_s_imm branch_le_s_imm branch_ge_s_imm branch_gt_s_imm " +
   "branch_eq branch_ne branch_lt_u branch_lt_s branch_ge_u branch_ge_s";
 
+/** Loads' and stores' latency under the draft's cache assumption (an L2 hit). */
+export const DEFAULT_MEMORY_LATENCY = 25;
+
 /** Cost parameters by mnemonic. */
 export const PIPELINE_COSTS: ReadonlyMap<string, PipelineCost> = new Map<string, PipelineCost>([
   ...row("move_reg", 0, 1, "none"),
@@ -66,8 +69,8 @@ export const PIPELINE_COSTS: ReadonlyMap<string, PipelineCost> = new Map<string,
   ...row("cmov_iz cmov_nz", 2, 2, "alu"),
   ...row("cmov_iz_imm cmov_nz_imm", 2, 3, "alu"),
   ...row("max max_u min min_u", 3, P(2, 3), "alu"),
-  ...row(LOADS, 25, 1, "load"),
-  ...row(STORES, 25, 1, "store"),
+  ...row(LOADS, DEFAULT_MEMORY_LATENCY, 1, "load"),
+  ...row(STORES, DEFAULT_MEMORY_LATENCY, 1, "store"),
   ...row(BRANCHES, "branch", 1, "alu"),
   ...row("div_u_32 div_s_32 rem_u_32 rem_s_32 div_u_64 div_s_64 rem_u_64 rem_s_64", 60, 4, "div"),
   ...row("and_inv or_inv", 2, 3, "alu"),
