@@ -1,0 +1,190 @@
+/**
+ * The GP invocations (spec §11): Ψ_M over a standard program with JAM host functions, and
+ * the entry points built on it: {@link accumulate} (pc 5) and {@link isAuthorized} (pc 0).
+ *
+ * @module
+ */
+import { type Backend, type Exit, Module } from "../../engine.ts";
+import { ProgramError } from "../../program/errors.ts";
+import { encodeVarint } from "../../program/reader.ts";
+import { type HostCallEvent, type HostRegistry, runWithHost } from "../host.ts";
+import { type HostPolicy, jamRegistry } from "./contexts.ts";
+import type { FetchData, JamHostEnv, LogOptions } from "./general.ts";
+import type { ServiceState, StateSnapshot } from "./state.ts";
+
+/** How an invocation ended (Ψ_M's output; a page fault counts as panic). */
+export type InvocationStatus = "halt" | "panic" | "oog";
+
+/** What an invocation returns. */
+export interface InvocationResult {
+  /** halt, panic or oog. */
+  readonly status: InvocationStatus;
+  /** On halt: the bytes at [r7, r7 + r8) if all readable, else empty. Undefined otherwise. */
+  readonly output: Uint8Array | undefined;
+  /** Gas used: the gas given − max(gas left, 0). */
+  readonly gasUsed: bigint;
+  /** The final exit (undefined if the code could not be loaded). */
+  readonly exit: Exit | undefined;
+}
+
+/** Options shared by every invocation. */
+export interface InvokeOptions extends HostPolicy {
+  /** Execution backend (default `auto`). */
+  backend?: Backend;
+  /** Called after every host call. */
+  onCall?: (event: HostCallEvent) => void;
+  /** `log` behaviour. */
+  log?: LogOptions;
+}
+
+/**
+ * Ψ_M: load a standard program (`code` is `E(↕metadata) ++ blob` unless `metadata` is
+ * false, or a loaded {@link Module}), run it from `pc` with `args` and host functions from
+ * `registry`, and apply the output rule. Code that fails to load is a panic using no gas.
+ *
+ * @example
+ * ```ts
+ * import { invokeStandard } from "./invocations.ts";
+ * import { HostRegistry } from "../host.ts";
+ * // metadata "", no data, stack 0; code: jump_ind r0 (halt)
+ * const code = new Uint8Array([0, 0,0,0, 0,0,0, 0,0, 0,0,0, 6,0,0,0, 0,0,2,50,0,1]);
+ * const r = invokeStandard(code, 0, 100n, new Uint8Array([9]), new HostRegistry());
+ * console.log(r.status, r.output, r.gasUsed); // halt Uint8Array(1) [ 9 ] 1n
+ * ```
+ */
+export function invokeStandard(
+  code: Uint8Array | Module,
+  pc: number,
+  gas: bigint,
+  args: Uint8Array,
+  registry: HostRegistry,
+  options: { backend?: Backend; onCall?: (event: HostCallEvent) => void; metadata?: boolean } = {},
+): InvocationResult {
+  let module: Module;
+  try {
+    module = code instanceof Module
+      ? code
+      : Module.load(code, { format: options.metadata === false ? "spi" : "spi-metadata" });
+  } catch (error) {
+    if (error instanceof ProgramError) return { status: "panic", output: undefined, gasUsed: 0n, exit: undefined };
+    throw error;
+  }
+  if (!module.standard) throw new TypeError("an invocation needs a standard program (SPI)");
+  if (args.length > 1 << 24) return { status: "panic", output: undefined, gasUsed: 0n, exit: undefined };
+  const vm = module.instantiate({ gas, pc, args, backend: options.backend });
+  try {
+    let exit = runWithHost(vm, registry, { onCall: options.onCall });
+    while (exit.kind === "limit") exit = runWithHost(vm, registry, { onCall: options.onCall });
+    const left = vm.gas > 0n ? vm.gas : 0n;
+    const gasUsed = gas - left;
+    if (exit.kind === "oog") return { status: "oog", output: undefined, gasUsed, exit };
+    if (exit.kind !== "halt") return { status: "panic", output: undefined, gasUsed, exit };
+    const ptr = vm.getRegister(7);
+    const length = vm.getRegister(8);
+    const readable = length === 0n ||
+      (ptr + length <= 1n << 32n && vm.memory.check(Number(ptr), Number(length), false) < 0);
+    const output = readable && length > 0n ? vm.memory.read(Number(ptr), Number(length)) : new Uint8Array(0);
+    return { status: "halt", output, gasUsed, exit };
+  } finally {
+    vm.dispose();
+  }
+}
+
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+/** Inputs of {@link accumulate}. */
+export interface AccumulateOptions extends InvokeOptions {
+  /** The service code: `E(↕metadata) ++ blob` as stored on chain, or a loaded module. */
+  code: Uint8Array | Module;
+  /** Gas given. */
+  gas: bigint;
+  /** The current timeslot. */
+  timeslot: number;
+  /** The accumulating service. */
+  serviceId: number;
+  /** Number of accumulate inputs (defaults to `fetch.accumulateInputs.length`). */
+  inputCount?: number;
+  /** The state; on panic or OOG it is rolled back to the last checkpoint (or the start). */
+  state: ServiceState;
+  /** Blobs for `fetch` (kinds 0, 1, 14, 15). */
+  fetch?: FetchData;
+}
+
+/** What {@link accumulate} returns. */
+export interface AccumulateResult extends InvocationResult {
+  /** True if the state was rolled back to the exceptional (checkpointed) state. */
+  readonly rolledBack: boolean;
+}
+
+/**
+ * Ψ_A: run a service's accumulate at pc 5 with arguments E(timeslot, service id, input
+ * count) and the accumulate host functions. On halt the state keeps every change; on
+ * panic or OOG it returns to the last `checkpoint` (or to where it started).
+ *
+ * @example
+ * ```ts
+ * import { accumulate } from "./invocations.ts";
+ * import { InMemoryServiceState } from "./state.ts";
+ * // metadata "", no data; code: 5 × fallthrough, then at pc 5: ecalli 0 (gas) ; jump_ind r0
+ * const code = new Uint8Array([0, 0,0,0, 0,0,0, 0,0, 0,0,0, 14,0,0,0, 0,0,9,1,1,1,1,1,10,0,50,0,0b10111111,0]);
+ * const state = new InMemoryServiceState();
+ * const r = accumulate({ code, gas: 1000n, timeslot: 6, serviceId: 0, inputCount: 3, state });
+ * console.log(r.status, r.gasUsed, r.output); // halt 12n Uint8Array(0) []
+ * ```
+ */
+export function accumulate(options: AccumulateOptions): AccumulateResult {
+  const state = options.state;
+  let exceptional: StateSnapshot = state.snapshot();
+  const env: JamHostEnv = {
+    context: "accumulate",
+    self: options.serviceId,
+    state,
+    fetch: options.fetch,
+    log: options.log,
+    onCheckpoint: () => (exceptional = state.snapshot()),
+  };
+  const count = options.inputCount ?? options.fetch?.accumulateInputs?.length ?? 0;
+  const args = concat(encodeVarint(options.timeslot), encodeVarint(options.serviceId), encodeVarint(count));
+  const result = invokeStandard(options.code, 5, options.gas, args, jamRegistry(env, options), options);
+  const rolledBack = result.status !== "halt";
+  if (rolledBack) state.rollback(exceptional);
+  return { ...result, rolledBack };
+}
+
+/** Inputs of {@link isAuthorized}. */
+export interface IsAuthorizedOptions extends InvokeOptions {
+  /** The authorizer code (`E(↕metadata) ++ blob`, or a loaded module). */
+  code: Uint8Array | Module;
+  /** Gas given (G_I). */
+  gas: bigint;
+  /** The core index. */
+  core: number;
+  /** Blobs for `fetch` (kinds 0 and 7–13). */
+  fetch?: FetchData;
+}
+
+/**
+ * Ψ_I: run an authorizer at pc 0 with the argument E₂(core) and only `gas`, `fetch` and
+ * `log` available.
+ *
+ * @example
+ * ```ts
+ * import { isAuthorized } from "./invocations.ts";
+ * // metadata "", no data; code: jump_ind r0 (halt): the output is the 2 argument bytes
+ * const code = new Uint8Array([0, 0,0,0, 0,0,0, 0,0, 0,0,0, 6,0,0,0, 0,0,2,50,0,1]);
+ * console.log(isAuthorized({ code, gas: 10n, core: 258 }).output); // Uint8Array(2) [ 2, 1 ]
+ * ```
+ */
+export function isAuthorized(options: IsAuthorizedOptions): InvocationResult {
+  const env: JamHostEnv = { context: "is-authorized", self: 0, fetch: options.fetch, log: options.log };
+  const args = new Uint8Array([options.core & 0xff, (options.core >> 8) & 0xff]);
+  return invokeStandard(options.code, 0, options.gas, args, jamRegistry(env, options), options);
+}

@@ -1,0 +1,308 @@
+/**
+ * The service state JAM host functions read and change: accounts (info, storage,
+ * preimages, preimage requests), privileges and pending transfers; with snapshots for
+ * accumulate's checkpoint and rollback.
+ *
+ * @module
+ */
+import { DEPOSIT } from "./constants.ts";
+
+/** A service account's info fields (what `info` encodes), apart from the derived threshold. */
+export interface ServiceInfo {
+  /** Code hash (32 bytes). */
+  codeHash: Uint8Array;
+  /** Balance. */
+  balance: bigint;
+  /** Minimum gas for accumulate. */
+  minAccumulateGas: bigint;
+  /** Minimum gas for an on-transfer memo. */
+  minMemoGas: bigint;
+  /** Storage footprint in octets (a_o). */
+  octets: bigint;
+  /** Storage item count (a_i). */
+  items: number;
+  /** Gratis storage offset (a_f). */
+  gratis: bigint;
+  /** Creation timeslot. */
+  created: number;
+  /** Timeslot of the most recent accumulation. */
+  lastAccumulation: number;
+  /** Parent service. */
+  parent: number;
+}
+
+/**
+ * The storage threshold a_t = max(0, B_S + B_I·items + B_L·octets − gratis).
+ *
+ * @example
+ * ```ts
+ * import { thresholdOf } from "./state.ts";
+ * console.log(thresholdOf({ items: 2, octets: 100n, gratis: 30n })); // 190n
+ * ```
+ */
+export function thresholdOf(info: Pick<ServiceInfo, "items" | "octets" | "gratis">): bigint {
+  const t = DEPOSIT.base + DEPOSIT.perItem * BigInt(info.items) + DEPOSIT.perOctet * info.octets - info.gratis;
+  return t > 0n ? t : 0n;
+}
+
+/**
+ * Octets one storage entry adds to the footprint: 34 + |key| + |value|.
+ *
+ * @example
+ * ```ts
+ * import { storageOctets } from "./state.ts";
+ * console.log(storageOctets(4, 8)); // 46n
+ * ```
+ */
+export function storageOctets(keyLength: number, valueLength: number): bigint {
+  return BigInt(34 + keyLength + valueLength);
+}
+
+/** Privileged services (χ). */
+export interface Privileges {
+  /** Manager (χ_M). */
+  manager: number;
+  /** Assigner of each core (χ_A). */
+  assigners: number[];
+  /** Delegator (χ_V). */
+  delegator: number;
+  /** Registrar (χ_R). */
+  registrar: number;
+  /** Always-accumulate services and their gas (χ_Z). */
+  alwaysAccumulate: Map<number, bigint>;
+}
+
+/** A deferred transfer made by `transfer`. */
+export interface PendingTransfer {
+  /** Sender. */
+  source: number;
+  /** Receiver. */
+  destination: number;
+  /** Amount. */
+  amount: bigint;
+  /** Memo (128 bytes). */
+  memo: Uint8Array;
+  /** Gas limit for the receiver. */
+  gas: bigint;
+}
+
+/** An opaque saved state (see {@link ServiceState.snapshot}). */
+export interface StateSnapshot {
+  /** Brand: snapshots come only from {@link ServiceState.snapshot}. */
+  readonly snapshotOf: ServiceState;
+}
+
+/**
+ * What host functions need from the chain state. Byte arrays given to setters are
+ * copied; byte arrays returned must not be modified.
+ */
+export interface ServiceState {
+  /** Account info, or undefined if the service does not exist. A copy. */
+  info(service: number): ServiceInfo | undefined;
+  /** Create or replace an account's info. */
+  setInfo(service: number, info: ServiceInfo): void;
+  /** Storage value of `key`, or undefined. */
+  storage(service: number, key: Uint8Array): Uint8Array | undefined;
+  /**
+   * Set (or with undefined, delete) a storage value; keeps the account's items and
+   * octets up to date. The account must exist.
+   */
+  setStorage(service: number, key: Uint8Array, value: Uint8Array | undefined): void;
+  /** The preimage of a 32-byte hash, or undefined. */
+  preimage(service: number, hash: Uint8Array): Uint8Array | undefined;
+  /** Set or delete a preimage. */
+  setPreimage(service: number, hash: Uint8Array, blob: Uint8Array | undefined): void;
+  /** The preimage request (its timeslots) for (hash, length), or undefined. */
+  request(service: number, hash: Uint8Array, length: number): readonly number[] | undefined;
+  /** Set or delete a preimage request. */
+  setRequest(service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined): void;
+  /** Privileges (a copy). */
+  privileges(): Privileges;
+  /** Replace the privileges. */
+  setPrivileges(privileges: Privileges): void;
+  /** Pending transfers, in order. */
+  transfers(): readonly PendingTransfer[];
+  /** Queue a transfer. */
+  addTransfer(transfer: PendingTransfer): void;
+  /** Save the whole state. */
+  snapshot(): StateSnapshot;
+  /** Restore a saved state (the snapshot stays valid and can be restored again). */
+  rollback(snapshot: StateSnapshot): void;
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+interface Account {
+  info: ServiceInfo;
+  storage: Map<string, Uint8Array>;
+  preimages: Map<string, Uint8Array>;
+  requests: Map<string, readonly number[]>;
+}
+
+interface Data {
+  accounts: Map<number, Account>;
+  privileges: Privileges;
+  transfers: PendingTransfer[];
+}
+
+interface Saved extends StateSnapshot {
+  readonly data: Data;
+}
+
+const copyInfo = (i: ServiceInfo): ServiceInfo => ({ ...i, codeHash: i.codeHash.slice() });
+const copyPrivileges = (p: Privileges): Privileges => ({
+  ...p,
+  assigners: [...p.assigners],
+  alwaysAccumulate: new Map(p.alwaysAccumulate),
+});
+
+function cloneData(d: Data): Data {
+  const accounts = new Map<number, Account>();
+  for (const [id, a] of d.accounts) {
+    accounts.set(id, {
+      info: copyInfo(a.info),
+      storage: new Map(a.storage),
+      preimages: new Map(a.preimages),
+      requests: new Map(a.requests),
+    });
+  }
+  return { accounts, privileges: copyPrivileges(d.privileges), transfers: [...d.transfers] };
+}
+
+/**
+ * An in-memory {@link ServiceState}. Snapshots are full copies of the maps (the byte
+ * arrays themselves are shared, never mutated).
+ *
+ * @example
+ * ```ts
+ * import { InMemoryServiceState } from "./state.ts";
+ * const state = new InMemoryServiceState();
+ * state.setInfo(1, InMemoryServiceState.emptyInfo({ balance: 1000n }));
+ * const saved = state.snapshot();
+ * state.setStorage(1, new Uint8Array([1]), new Uint8Array([2, 3]));
+ * console.log(state.info(1)?.items, state.info(1)?.octets); // 1 37n
+ * state.rollback(saved);
+ * console.log(state.storage(1, new Uint8Array([1])), state.info(1)?.items); // undefined 0
+ * ```
+ */
+export class InMemoryServiceState implements ServiceState {
+  private data: Data = {
+    accounts: new Map(),
+    privileges: { manager: 0, assigners: [], delegator: 0, registrar: 0, alwaysAccumulate: new Map() },
+    transfers: [],
+  };
+
+  /** Info of an account with nothing stored: zero everything unless given. */
+  static emptyInfo(fields: Partial<ServiceInfo> = {}): ServiceInfo {
+    return {
+      codeHash: new Uint8Array(32),
+      balance: 0n,
+      minAccumulateGas: 0n,
+      minMemoGas: 0n,
+      octets: 0n,
+      items: 0,
+      gratis: 0n,
+      created: 0,
+      lastAccumulation: 0,
+      parent: 0,
+      ...fields,
+    };
+  }
+
+  private account(service: number): Account | undefined {
+    return this.data.accounts.get(service);
+  }
+
+  private existing(service: number): Account {
+    const a = this.account(service);
+    if (!a) throw new RangeError(`service ${service} does not exist`);
+    return a;
+  }
+
+  info(service: number): ServiceInfo | undefined {
+    const a = this.account(service);
+    return a ? copyInfo(a.info) : undefined;
+  }
+
+  setInfo(service: number, info: ServiceInfo): void {
+    if (!Number.isInteger(service) || service < 0 || service >= 2 ** 32) {
+      throw new RangeError(`service id ${service} is not a u32`);
+    }
+    const a = this.account(service);
+    if (a) a.info = copyInfo(info);
+    else {
+      this.data.accounts.set(service, {
+        info: copyInfo(info),
+        storage: new Map(),
+        preimages: new Map(),
+        requests: new Map(),
+      });
+    }
+  }
+
+  storage(service: number, key: Uint8Array): Uint8Array | undefined {
+    return this.account(service)?.storage.get(hex(key));
+  }
+
+  setStorage(service: number, key: Uint8Array, value: Uint8Array | undefined): void {
+    const a = this.existing(service);
+    const k = hex(key);
+    const previous = a.storage.get(k);
+    if (previous) {
+      a.info.items -= 1;
+      a.info.octets -= storageOctets(key.length, previous.length);
+    }
+    if (value) {
+      a.storage.set(k, value.slice());
+      a.info.items += 1;
+      a.info.octets += storageOctets(key.length, value.length);
+    } else a.storage.delete(k);
+  }
+
+  preimage(service: number, hash: Uint8Array): Uint8Array | undefined {
+    return this.account(service)?.preimages.get(hex(hash));
+  }
+
+  setPreimage(service: number, hash: Uint8Array, blob: Uint8Array | undefined): void {
+    const a = this.existing(service);
+    if (blob) a.preimages.set(hex(hash), blob.slice());
+    else a.preimages.delete(hex(hash));
+  }
+
+  request(service: number, hash: Uint8Array, length: number): readonly number[] | undefined {
+    return this.account(service)?.requests.get(`${hex(hash)}:${length}`);
+  }
+
+  setRequest(service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined): void {
+    const a = this.existing(service);
+    const k = `${hex(hash)}:${length}`;
+    if (slots) a.requests.set(k, [...slots]);
+    else a.requests.delete(k);
+  }
+
+  privileges(): Privileges {
+    return copyPrivileges(this.data.privileges);
+  }
+
+  setPrivileges(privileges: Privileges): void {
+    this.data.privileges = copyPrivileges(privileges);
+  }
+
+  transfers(): readonly PendingTransfer[] {
+    return [...this.data.transfers];
+  }
+
+  addTransfer(transfer: PendingTransfer): void {
+    this.data.transfers.push({ ...transfer, memo: transfer.memo.slice() });
+  }
+
+  snapshot(): StateSnapshot {
+    const saved: Saved = { snapshotOf: this, data: cloneData(this.data) };
+    return saved;
+  }
+
+  rollback(snapshot: StateSnapshot): void {
+    if (snapshot.snapshotOf !== this) throw new TypeError("the snapshot was taken from another state");
+    this.data = cloneData((snapshot as Saved).data);
+  }
+}
