@@ -209,21 +209,25 @@ export class InMemoryServiceState implements ServiceState {
     };
   }
 
+  /** The account record, if any. */
   private account(service: number): Account | undefined {
     return this.data.accounts.get(service);
   }
 
+  /** The account record; throws if the service does not exist. */
   private existing(service: number): Account {
     const a = this.account(service);
     if (!a) throw new RangeError(`service ${service} does not exist`);
     return a;
   }
 
+  /** See {@link ServiceState.info}. */
   info(service: number): ServiceInfo | undefined {
     const a = this.account(service);
     return a ? copyInfo(a.info) : undefined;
   }
 
+  /** See {@link ServiceState.setInfo}; the id must be a u32. */
   setInfo(service: number, info: ServiceInfo): void {
     if (!Number.isInteger(service) || service < 0 || service >= 2 ** 32) {
       throw new RangeError(`service id ${service} is not a u32`);
@@ -240,10 +244,12 @@ export class InMemoryServiceState implements ServiceState {
     }
   }
 
+  /** See {@link ServiceState.storage}. */
   storage(service: number, key: Uint8Array): Uint8Array | undefined {
     return this.account(service)?.storage.get(hex(key));
   }
 
+  /** See {@link ServiceState.setStorage}. */
   setStorage(service: number, key: Uint8Array, value: Uint8Array | undefined): void {
     const a = this.existing(service);
     const k = hex(key);
@@ -259,20 +265,24 @@ export class InMemoryServiceState implements ServiceState {
     } else a.storage.delete(k);
   }
 
+  /** See {@link ServiceState.preimage}. */
   preimage(service: number, hash: Uint8Array): Uint8Array | undefined {
     return this.account(service)?.preimages.get(hex(hash));
   }
 
+  /** See {@link ServiceState.setPreimage}. */
   setPreimage(service: number, hash: Uint8Array, blob: Uint8Array | undefined): void {
     const a = this.existing(service);
     if (blob) a.preimages.set(hex(hash), blob.slice());
     else a.preimages.delete(hex(hash));
   }
 
+  /** See {@link ServiceState.request}. */
   request(service: number, hash: Uint8Array, length: number): readonly number[] | undefined {
     return this.account(service)?.requests.get(`${hex(hash)}:${length}`);
   }
 
+  /** See {@link ServiceState.setRequest}. */
   setRequest(service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined): void {
     const a = this.existing(service);
     const k = `${hex(hash)}:${length}`;
@@ -280,27 +290,33 @@ export class InMemoryServiceState implements ServiceState {
     else a.requests.delete(k);
   }
 
+  /** See {@link ServiceState.privileges}. */
   privileges(): Privileges {
     return copyPrivileges(this.data.privileges);
   }
 
+  /** See {@link ServiceState.setPrivileges}. */
   setPrivileges(privileges: Privileges): void {
     this.data.privileges = copyPrivileges(privileges);
   }
 
+  /** See {@link ServiceState.transfers}. */
   transfers(): readonly PendingTransfer[] {
     return [...this.data.transfers];
   }
 
+  /** See {@link ServiceState.addTransfer}. */
   addTransfer(transfer: PendingTransfer): void {
     this.data.transfers.push({ ...transfer, memo: transfer.memo.slice() });
   }
 
+  /** See {@link ServiceState.snapshot}: a full copy of the maps. */
   snapshot(): StateSnapshot {
     const saved: Saved = { snapshotOf: this, data: cloneData(this.data) };
     return saved;
   }
 
+  /** See {@link ServiceState.rollback}; throws for another state's snapshot. */
   rollback(snapshot: StateSnapshot): void {
     if (snapshot.snapshotOf !== this) throw new TypeError("the snapshot was taken from another state");
     this.data = cloneData((snapshot as Saved).data);
