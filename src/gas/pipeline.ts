@@ -10,7 +10,7 @@ import { decodeInstruction, skipTable } from "../isa/decode.ts";
 import { type IsaProfile, OPCODE_BY_CODE, type OpcodeInfo } from "../isa/opcodes.ts";
 import type { DecodedProgram } from "../interpreter/predecode.ts";
 import type { ProgramBlob } from "../program/blob.ts";
-import { type DecodeSlots, DEFAULT_MEMORY_LATENCY, PIPELINE_COSTS, type Units } from "./pipeline_costs.ts";
+import { type DecodeSlots, PIPELINE_COSTS, type Units } from "./pipeline_costs.ts";
 
 /** Variants of the model. */
 export interface PipelineOptions {
@@ -18,7 +18,7 @@ export interface PipelineOptions {
   readonly cmovDestinationIsSource: boolean;
   /**
    * Latency of loads and stores in cycles: the cache assumption. The draft fixes it at
-   * {@link DEFAULT_MEMORY_LATENCY} (an L2 hit); PolkaVM also offers L1- and L3-hit
+   * 25 cycles (an L2 hit, `DEFAULT_MEMORY_LATENCY` in the cost table); PolkaVM also offers L1- and L3-hit
    * models, whose latencies are not in the specification pvmkit follows, so they are not
    * offered by name — pass the latency to model them.
    */
