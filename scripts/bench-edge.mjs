@@ -150,6 +150,9 @@ if (!noCold) {
       oursMs: row.resultMs,
       ananMs: anan?.resultMs,
       ratio: measured ? row.ratio : undefined,
+      oursImportRunMs: row.engineMs,
+      ananImportRunMs: anan?.engineMs,
+      importRunRatio: row.engineRatio ?? undefined,
       verdict: measured ? (pass ? "PASS" : "FAIL") : "n/a",
     });
   }
@@ -177,9 +180,27 @@ if (summary.http.length > 0) {
 }
 if (summary.coldStart.length > 0) {
   console.log("\n== cold start, spawn → printed result (median ms), pvmkit vs anan-as in the same runtime");
-  const rows = [["runtime", "pvmkit as", "pvmkit ms", "anan-as ms", "ours/anan-as", "verdict"]];
+  const rows = [[
+    "runtime",
+    "pvmkit as",
+    "pvmkit ms",
+    "anan-as ms",
+    "ours/anan-as",
+    "verdict",
+    "import+run ms (ours / anan-as)",
+    "ratio",
+  ]];
   for (const r of summary.coldStart) {
-    rows.push([r.runtime, r.ours, f1(r.oursMs), f1(r.ananMs), r.ratio ? `${r.ratio.toFixed(2)}x` : "n/a", r.verdict]);
+    rows.push([
+      r.runtime,
+      r.ours,
+      f1(r.oursMs),
+      f1(r.ananMs),
+      r.ratio ? `${r.ratio.toFixed(2)}x` : "n/a",
+      r.verdict,
+      `${f1(r.oursImportRunMs)} / ${f1(r.ananImportRunMs)}`,
+      r.importRunRatio ? `${r.importRunRatio.toFixed(2)}x` : "n/a",
+    ]);
   }
   console.log(table(rows));
 }
