@@ -54,6 +54,7 @@ const L_WASM = 16; // i32: Wasm address / scratch
 const L_STATUS = 17; // i32
 const L_PC = 18; // i32
 const L_ARG = 19; // i32
+const L_REFUND = 20; // i64: gas to give back at a memory fault
 
 const REGION_PARAMS = [T.i32, T.i64, ...new Array(13).fill(T.i64)];
 
@@ -186,8 +187,10 @@ function regionBody(ctx: EmitContext, region: number): Uint8Array {
   c.local(T.i32); // L_STATUS
   c.local(T.i32); // L_PC
   c.local(T.i32); // L_ARG
+  c.local(T.i64); // L_REFUND
 
   c.block(); // $exit
+  c.block(); // $memoryExit: shared tail of every refused memory access
   c.loop(); // $dispatch
   for (let i = count - 1; i >= 0; i--) c.block();
   c.localGet(L_BLOCK);
@@ -200,6 +203,23 @@ function regionBody(ctx: EmitContext, region: number): Uint8Array {
   // The last block never falls through (its successor lies in another region or is a trap).
   c.unreachable();
   c.end(); // $dispatch
+  c.end(); // $memoryExit
+  // L_ARG holds the slow path's answer (status in the low bits, fault page above), L_PC the
+  // access's pc and L_REFUND the gas paid for instructions that will not run.
+  if (ctx.meter) {
+    c.localGet(L_GAS);
+    c.localGet(L_REFUND);
+    c.op(W.i64_add);
+    c.localSet(L_GAS);
+  }
+  c.localGet(L_ARG);
+  c.i32Const(7);
+  c.op(W.i32_and);
+  c.localSet(L_STATUS);
+  c.localGet(L_ARG);
+  c.i32Const(-4096);
+  c.op(W.i32_and);
+  c.localSet(L_ARG);
   c.end(); // $exit
   // Spill the state to the context and return the status.
   const base = CONTEXT_OFFSET;
@@ -245,6 +265,11 @@ class BlockEmitter {
 
   /** Branch depth of the region's exit block from here. */
   private get exitDepth(): number {
+    return this.dispatchDepth + 2;
+  }
+
+  /** Branch depth of the region's shared memory-exit tail from here. */
+  private get memoryExitDepth(): number {
     return this.dispatchDepth + 1;
   }
 
@@ -640,23 +665,13 @@ class BlockEmitter {
     c.call(ctx.fSlow);
     c.localTee(L_ARG);
     this.openIf();
-    c.localGet(L_ARG);
-    c.i32Const(7);
-    c.op(W.i32_and);
-    c.localSet(L_STATUS);
-    c.localGet(L_ARG);
-    c.i32Const(-4096);
-    c.op(W.i32_and);
-    c.localSet(L_ARG);
-    if (refund > 0 && ctx.meter) {
-      c.localGet(L_GAS);
-      c.i64Const(refund);
-      c.op(W.i64_add);
-      c.localSet(L_GAS);
-    }
     c.i32Const(pc);
     c.localSet(L_PC);
-    c.br(this.exitDepth);
+    if (ctx.meter) {
+      c.i64Const(refund);
+      c.localSet(L_REFUND);
+    }
+    c.br(this.memoryExitDepth);
     this.closeIf();
     if (!write) {
       c.globalGet(ctx.gPerm);
