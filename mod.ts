@@ -22,6 +22,7 @@
  */
 export {
   AUTO_HOT_MODULE_INSTRUCTIONS,
+  AUTO_HOT_TIER_INSTRUCTIONS,
   AUTO_TIER_INSTRUCTIONS,
   type Backend,
   type DecodedProgram,

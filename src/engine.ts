@@ -46,6 +46,13 @@ export const AUTO_TIER_INSTRUCTIONS = 2_000_000;
  */
 export const AUTO_HOT_MODULE_INSTRUCTIONS = 4_000_000;
 
+/**
+ * Instructions an `auto` instance of a hot module interprets before switching: about
+ * 0.2–0.5 ms of interpretation, the cost of instantiating compiled code and its memory, so
+ * tiny runs (a request handler answering in a few thousand instructions) stay cheap.
+ */
+export const AUTO_HOT_TIER_INSTRUCTIONS = 50_000;
+
 /** Instructions (or gas, in compiled code) between deadline checks. */
 const SLICE = 4_000_000;
 const now = () => performance.now();
@@ -339,8 +346,11 @@ export class Instance {
     this.module = module;
     this.backend = backend;
     this.limits = limits;
-    // A module that is already hot starts compiled.
-    if (backend === "auto" && module.interpreted >= AUTO_HOT_MODULE_INSTRUCTIONS) this.tierBudget = 0;
+    // A hot module's instances switch to its (already compiled) code almost at once; a
+    // short run still finishes in the interpreter, which beats setting up compiled code.
+    if (backend === "auto" && module.interpreted >= AUTO_HOT_MODULE_INSTRUCTIONS) {
+      this.tierBudget = AUTO_HOT_TIER_INSTRUCTIONS;
+    }
     this.memory = memory;
     this.state = { regs: new Int32Array(26), pc, gas: 0, heap, exitArg: 0 };
     registers.forEach((v, i) => this.setRegister(i, v));
