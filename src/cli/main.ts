@@ -20,6 +20,8 @@ import { DISASM_HELP, disasmCommand } from "./disasm.ts";
 import { GAS_HELP, gasCommand } from "./gas.ts";
 import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
+import { fileWasmStore, WASM_CACHE_ENV } from "./_wasm_cache.ts";
+import { setWasmStore } from "../recompiler/runtime.ts";
 
 export type { CapturedIo, CliIo } from "./_output.ts";
 export { captureIo } from "./_output.ts";
@@ -80,6 +82,10 @@ Options:
   -h, --help     show this help (or a command's, after the command)
   -V, --version  print the version
 
+Environment:
+  PVMKIT_WASM_CACHE=DIR  keep the Wasm the recompiler emits in DIR and reuse it
+  NO_COLOR               no colours even on a terminal
+
 Exit status: 0 success, 1 guest panic/fault/out of gas or replay mismatch,
 2 usage or input error, 3 internal error.
 `;
@@ -91,6 +97,8 @@ Exit status: 0 success, 1 guest panic/fault/out of gas or replay mismatch,
  * (by default the process's stdout and stderr).
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const cacheDir = process.env[WASM_CACHE_ENV];
+  setWasmStore(cacheDir ? fileWasmStore(cacheDir) : undefined);
   const [first, ...rest] = argv;
   if (first === undefined) {
     io.stderr(topHelp());
