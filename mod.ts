@@ -76,3 +76,4 @@ export * from "./src/host/jam/state.ts";
 export * from "./src/host/jam/general.ts";
 export * from "./src/host/jam/contexts.ts";
 export * from "./src/host/jam/invocations.ts";
+export * from "./src/host/jam/refine.ts";

@@ -19,6 +19,17 @@ import {
   readFunction,
   writeFunction,
 } from "./general.ts";
+import {
+  exportFunction,
+  expungeFunction,
+  historicalLookupFunction,
+  invokeFunction,
+  machineFunction,
+  pagesFunction,
+  peekFunction,
+  pokeFunction,
+  RefineContext,
+} from "./refine.ts";
 
 /**
  * Host functions each invocation may call (GP v0.7.2, spec §13.3), `log` included.
@@ -69,7 +80,7 @@ export const CONTEXT_FUNCTIONS: Readonly<Record<InvocationContext, readonly JamH
 });
 
 /** Builders of the host functions implemented so far, by name. */
-const IMPLEMENTED: Partial<Record<JamHostName, (env: JamHostEnv) => HostFunctionSpec>> = {
+const IMPLEMENTED: Partial<Record<JamHostName, (env: JamHostEnv, refine: RefineContext) => HostFunctionSpec>> = {
   gas: () => gasFunction(),
   fetch: fetchFunction,
   lookup: lookupFunction,
@@ -78,6 +89,14 @@ const IMPLEMENTED: Partial<Record<JamHostName, (env: JamHostEnv) => HostFunction
   info: infoFunction,
   checkpoint: checkpointFunction,
   log: logFunction,
+  historical_lookup: historicalLookupFunction,
+  export: (_, refine) => exportFunction(refine),
+  machine: (_, refine) => machineFunction(refine),
+  peek: (_, refine) => peekFunction(refine),
+  poke: (_, refine) => pokeFunction(refine),
+  pages: (_, refine) => pagesFunction(refine),
+  invoke: (_, refine) => invokeFunction(refine),
+  expunge: (_, refine) => expungeFunction(refine),
 };
 
 /**
@@ -108,7 +127,8 @@ export interface HostPolicy {
 
 /**
  * The registry for one invocation: the context's allowed, implemented functions bound to
- * `env`, then the policy's extras, denials and budgets.
+ * `env` (and, in Refine, to `refine`: the exports and inner machines they share; a fresh
+ * {@link RefineContext} if not given), then the policy's extras, denials and budgets.
  *
  * @example
  * ```ts
@@ -117,12 +137,13 @@ export interface HostPolicy {
  * console.log(registry.resolve(1)?.name, registry.resolve(0), registry.resolve(3)); // fetch undefined undefined
  * ```
  */
-export function jamRegistry(env: JamHostEnv, policy: HostPolicy = {}): HostRegistry {
+export function jamRegistry(env: JamHostEnv, policy: HostPolicy = {}, refine?: RefineContext): HostRegistry {
   const registry = new HostRegistry();
+  const shared = refine ?? new RefineContext();
   for (const name of CONTEXT_FUNCTIONS[env.context]) {
     const build = IMPLEMENTED[name];
     if (build) {
-      const spec = build(env);
+      const spec = build(env, shared);
       if (spec.id !== JAM_HOST_IDS[name]) throw new Error(`internal error: ${name} has id ${spec.id}`);
       registry.register(spec);
     }

@@ -1,15 +1,18 @@
 /**
  * The GP invocations (spec §11): Ψ_M over a standard program with JAM host functions, and
- * the entry points built on it: {@link accumulate} (pc 5) and {@link isAuthorized} (pc 0).
+ * the entry points built on it: {@link accumulate} (pc 5), {@link isAuthorized} (pc 0) and
+ * {@link refine} (pc 0).
  *
  * @module
  */
+import { blake2b } from "@noble/hashes/blake2.js";
 import { type Backend, type Exit, Module } from "../../engine.ts";
 import { ProgramError } from "../../program/errors.ts";
 import { encodeVarint } from "../../program/reader.ts";
 import { type HostCallEvent, type HostRegistry, runWithHost } from "../host.ts";
 import { type HostPolicy, jamRegistry } from "./contexts.ts";
 import type { FetchData, JamHostEnv, LogOptions } from "./general.ts";
+import { RefineContext, type RefineContextOptions } from "./refine.ts";
 import type { ServiceState, StateSnapshot } from "./state.ts";
 
 /** How an invocation ended (Ψ_M's output; a page fault counts as panic). */
@@ -187,4 +190,79 @@ export function isAuthorized(options: IsAuthorizedOptions): InvocationResult {
   const env: JamHostEnv = { context: "is-authorized", self: 0, fetch: options.fetch, log: options.log };
   const args = new Uint8Array([options.core & 0xff, (options.core >> 8) & 0xff]);
   return invokeStandard(options.code, 0, options.gas, args, jamRegistry(env, options), options);
+}
+
+/** Inputs of {@link refine}. */
+export interface RefineOptions extends InvokeOptions, RefineContextOptions {
+  /** The service code (`E(↕metadata) ++ blob` unless `metadata` is false, or a loaded module). */
+  code: Uint8Array | Module;
+  /** False for code without the metadata prefix (GP 0.6 era builds); default true. */
+  metadata?: boolean;
+  /** The work item's refine gas limit. */
+  gas: bigint;
+  /** The core index. */
+  core: number;
+  /** Index of the work item in its package (also fetch's current item, unless given there). */
+  itemIndex: number;
+  /** The work item's service. */
+  serviceId: number;
+  /** The work item's payload. */
+  payload: Uint8Array;
+  /**
+   * The 32-byte work-package hash passed in the arguments (default: BLAKE2b-256 of
+   * `fetch.workPackage`, or of the empty blob if that is not given).
+   */
+  packageHash?: Uint8Array;
+  /** State for `historical_lookup` (its preimages, and requests when `lookupAnchorSlot` is given). */
+  state?: ServiceState;
+  /** Blobs for `fetch` (kinds 0–13). */
+  fetch?: FetchData;
+}
+
+/** What {@link refine} returns. */
+export interface RefineResult extends InvocationResult {
+  /** The exported segments, each W_G = 4104 bytes (whatever the status). */
+  readonly exports: readonly Uint8Array[];
+}
+
+/**
+ * Ψ_R: run a service's refine at pc 0 with arguments E(core, item index, service id,
+ * ↕payload, package hash) and the Refine host functions (inner machines included; they
+ * are disposed at the end).
+ *
+ * @example
+ * ```ts
+ * import { refine } from "./invocations.ts";
+ * // metadata "", no data; code: jump_ind r0 (halt): the output is the argument blob
+ * const code = new Uint8Array([0, 0,0,0, 0,0,0, 0,0, 0,0,0, 6,0,0,0, 0,0,2,50,0,1]);
+ * const r = refine({ code, gas: 10n, core: 1, itemIndex: 2, serviceId: 3, payload: new Uint8Array([9]), packageHash: new Uint8Array(32) });
+ * console.log(r.status, r.output?.slice(0, 5), r.output?.length, r.exports.length); // halt Uint8Array(5) [ 1, 2, 3, 1, 9 ] 37 0
+ * ```
+ */
+export function refine(options: RefineOptions): RefineResult {
+  const fetch: FetchData = { ...options.fetch, currentItem: options.fetch?.currentItem ?? options.itemIndex };
+  const env: JamHostEnv = {
+    context: "refine",
+    self: options.serviceId,
+    state: options.state,
+    fetch,
+    log: options.log,
+  };
+  const hash = options.packageHash ?? blake2b(options.fetch?.workPackage ?? new Uint8Array(0), { dkLen: 32 });
+  if (hash.length !== 32) throw new RangeError(`the package hash must be 32 bytes, not ${hash.length}`);
+  const args = concat(
+    encodeVarint(options.core),
+    encodeVarint(options.itemIndex),
+    encodeVarint(options.serviceId),
+    encodeVarint(options.payload.length),
+    options.payload,
+    hash,
+  );
+  const context = new RefineContext(options);
+  try {
+    const result = invokeStandard(options.code, 0, options.gas, args, jamRegistry(env, options, context), options);
+    return { ...result, exports: context.exports };
+  } finally {
+    context.dispose();
+  }
 }
