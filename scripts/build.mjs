@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Builds the npm package's dist/ (`npm run build`, which empties dist/ first; `npm pack` and
+// `npm publish` run it through "prepack"):
+//
+// - dist/mod.js: the library (mod.ts and everything it imports) as one ES module, bundled by
+//   esbuild for the "neutral" platform, so a `node:` import reaching the library fails the build;
+// - dist/cli.js: the CLI (cli.ts) as one ES module for Node, which bin/pvmkit.mjs imports;
+// - the .d.ts files (dist/mod.d.ts, dist/cli.d.ts and dist/src/**), from tsc with
+//   tsconfig.build.json (declarations only; tsc also type-checks, so a type error fails the build).
+//
+// One file per entry point loads much faster than the ~60 modules tsc would write (Node
+// resolves, reads and links each of them). The runtime dependencies in package.json (the
+// hashes) stay imports, as does `wabt`, which `pvmkit compile --wat` loads only when asked to.
+// Nothing is minified, so stack traces keep readable names.
+//
+// Usage: node scripts/build.mjs [--sourcemap]     (--sourcemap adds dist/*.js.map)
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dist = join(root, "dist");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const sourcemap = process.argv.includes("--sourcemap");
+
+/** The runtime dependencies: imported at run time from node_modules, never bundled. */
+const dependencies = Object.keys(pkg.dependencies ?? {});
+/** Packages the CLI imports only on demand (optional, not installed with pvmkit). */
+const optional = ["wabt"];
+/** Whether an import of `path` names one of `packages` (or a file inside one). */
+const isPackage = (path, packages) => packages.some((name) => path === name || path.startsWith(`${name}/`));
+
+/** Type-check and write the declarations; resolves with tsc's exit code. */
+function declarations() {
+  const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.on("error", (error) => {
+      console.error(`build: could not start tsc: ${error.message}`);
+      resolve(-1);
+    });
+    child.on("close", (code) => resolve(code ?? -1));
+  });
+}
+
+/** Bundle one entry point; returns the problems found in what went into it, if any. */
+async function bundle(entry, platform, external) {
+  const outfile = join(dist, entry.replace(/\.ts$/, ".js"));
+  const result = await build({
+    entryPoints: [join(root, entry)],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform,
+    target: ["es2022"],
+    external,
+    minify: false,
+    sourcemap: sourcemap ? "linked" : false,
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+  });
+  const problems = [];
+  // Only the project's own sources go into a bundle; every package stays an import.
+  for (const input of Object.keys(result.metafile.inputs)) {
+    if (input.includes("node_modules/") || input.startsWith("..")) {
+      problems.push(`${entry}: ${input} was bundled (mark its package as external or make it a dependency)`);
+    }
+  }
+  const output = result.metafile.outputs[relative(root, outfile).split("\\").join("/")];
+  const imports = (output?.imports ?? []).filter((i) => i.external).map((i) => i.path);
+  for (const path of imports) {
+    const allowed = isPackage(path, dependencies) || isPackage(path, optional) ||
+      (platform === "node" && path.startsWith("node:"));
+    if (!allowed) problems.push(`${entry}: unexpected import of "${path}" in the bundle`);
+  }
+  const kib = ((output?.bytes ?? 0) / 1024).toFixed(1);
+  const externals = [...new Set(imports)].sort().join(", ") || "nothing";
+  console.log(`built dist/${relative(dist, outfile)} (${kib} KiB; imports ${externals})`);
+  return problems;
+}
+
+const tsc = declarations();
+const problems = [];
+try {
+  // The library must run in browsers too: on the neutral platform a `node:` import does not
+  // resolve, so the build stops there and names the importing file.
+  problems.push(...await bundle("mod.ts", "neutral", dependencies));
+  problems.push(...await bundle("cli.ts", "node", [...dependencies, ...optional]));
+} catch (error) {
+  // esbuild has printed its errors already.
+  problems.push(`esbuild failed: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+}
+const tscCode = await tsc;
+if (tscCode !== 0) problems.push(`tsc -p tsconfig.build.json exited with ${tscCode}`);
+for (const problem of problems) console.error(`build: ${problem}`);
+process.exitCode = problems.length > 0 ? 1 : 0;
