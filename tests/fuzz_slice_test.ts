@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { type Exit, type InstantiateOptions, Module } from "../src/engine.ts";
 import type { MemoryRegion } from "../src/memory/memory.ts";
 import { crossCheck, hostValue } from "../src/recompiler/crosscheck.ts";
+import { setCompiledCacheBudget, setWasmStore } from "../src/recompiler/runtime.ts";
 import { asm, asmWithTable, HALT, I, type Ins } from "./_programs.ts";
 import { describeCase, describeFailure, encodeProgram, generateCase, minimise, runCase } from "./_fuzz.ts";
 
@@ -155,6 +156,25 @@ describe("regressions found by the fuzzer", () => {
         }
         assert.deepEqual(crossCheck(mod, { gas, pc: 1 }), { ok: true, exits: 1 });
       }
+    }
+  });
+
+  it("the same, when the compiled code comes from a Wasm store (entries recomputed)", () => {
+    const p = asm(I.ecalli(0), I.trap());
+    const stored = new Map<string, Uint8Array>();
+    setWasmStore({ get: (k) => stored.get(k), set: (k, b) => void stored.set(k, b) });
+    try {
+      for (let round = 0; round < 2; round++) {
+        // Round 0 emits and stores; round 1, with the in-process cache emptied, reads the store.
+        setCompiledCacheBudget(0);
+        setCompiledCacheBudget(256 << 20);
+        const mod = Module.load(p.bytes, { format: "generic", gasModel: "pipeline" });
+        const vm = mod.instantiate({ gas: 0n, pc: 1, backend: "recompiler" });
+        assert.deepEqual(vm.run(), { kind: "oog", pc: 1, gas: 0n }, `round ${round}`);
+        assert.equal(stored.size, 1);
+      }
+    } finally {
+      setWasmStore(undefined);
     }
   });
 });

@@ -9,7 +9,7 @@ import { type MachineState, sbrk } from "../interpreter/interpreter.ts";
 import type { DecodedProgram } from "../interpreter/predecode.ts";
 import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import { CONTEXT_OFFSET, CTX, RECOMPILER_VERSION } from "./layout.ts";
-import { translate, type Translation } from "./translate.ts";
+import { entryPoints, translate, type Translation } from "./translate.ts";
 import { analyse } from "./analysis.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 import { contentHash } from "../hash.ts";
@@ -96,8 +96,7 @@ export function compile(program: DecodedProgram, blob: ProgramBlob, options: Com
   if (stored) {
     // Emitted earlier (perhaps by another process): only the layout is recomputed.
     const layout = analyse(program);
-    const entries = new Map<number, readonly [number, number]>();
-    for (const b of layout.blocks) entries.set(b.start, [b.region, b.index]);
+    const entries = entryPoints(program, layout, options.blockCost !== undefined);
     const t = { bytes: stored, entries, blockCount: layout.blocks.length, regionCount: layout.regionStart.length - 1 };
     return store(key, new WebAssembly.Module(stored as Uint8Array<ArrayBuffer>), t);
   }

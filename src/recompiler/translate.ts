@@ -137,14 +137,39 @@ export function translate(program: DecodedProgram, options: TranslateOptions): T
   m.addElements(0, 0, [...Array.from({ length: regionCount }, (_, r) => regionFunc(r)), ...stubSlots]);
   m.exportFunction("enter", fEnter);
 
+  const entries = entryPoints(program, layout, options.blockCost !== undefined);
+  return { bytes: m.build(), entries, blockCount: layout.blocks.length, regionCount };
+}
+
+/**
+ * Where compiled code may be entered from outside: pc → [table slot of its region, block
+ * index]. Every compiled block, except, per block (`perBlock`), a block after an ecalli: it
+ * charges nothing (its basic block is paid for), and a run starting there with the block
+ * unpaid must charge the whole block, which the interpreter does.
+ *
+ * @example
+ * ```ts
+ * import { parseBlob } from "../program/blob.ts";
+ * import { predecode } from "../interpreter/predecode.ts";
+ * import { analyse } from "./analysis.ts";
+ * import { entryPoints } from "./translate.ts";
+ * // ecalli 1 ; trap: two compiled blocks, the second one the resume point after the ecalli
+ * const p = predecode(parseBlob(new Uint8Array([0, 0, 3, 10, 1, 0, 0b101])));
+ * console.log([...entryPoints(p, analyse(p), false).keys()], [...entryPoints(p, analyse(p), true).keys()]);
+ * // [ 0, 2 ] [ 0 ]
+ * ```
+ */
+export function entryPoints(
+  program: DecodedProgram,
+  layout: ProgramLayout,
+  perBlock: boolean,
+): Map<number, readonly [number, number]> {
   const entries = new Map<number, readonly [number, number]>();
   for (const block of layout.blocks) {
-    // Per block, a block after an ecalli charges nothing (its basic block is paid for), so it
-    // is no entry: a run starting there with the block unpaid must charge the whole block.
-    if (options.blockCost && !program.blockStart[block.start]) continue;
+    if (perBlock && !program.blockStart[block.start]) continue;
     entries.set(block.start, [block.region, block.index]);
   }
-  return { bytes: m.build(), entries, blockCount: layout.blocks.length, regionCount };
+  return entries;
 }
 
 interface EmitContext {
