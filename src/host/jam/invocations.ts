@@ -213,6 +213,12 @@ export interface RefineOptions extends InvokeOptions, RefineContextOptions {
    * `fetch.workPackage`, or of the empty blob if that is not given).
    */
   packageHash?: Uint8Array;
+  /**
+   * The argument layout: `0.7.1` (default) is E(core, item, service, ↕payload, hash);
+   * `0.7.0` is the layout before GP 0.7.1 added the core index, E(item, service,
+   * ↕payload, hash), which services built for GP 0.6.x/0.7.0 (such as jamduna's) decode.
+   */
+  argumentLayout?: "0.7.1" | "0.7.0";
   /** State for `historical_lookup` (its preimages, and requests when `lookupAnchorSlot` is given). */
   state?: ServiceState;
   /** Blobs for `fetch` (kinds 0–13). */
@@ -251,7 +257,7 @@ export function refine(options: RefineOptions): RefineResult {
   const hash = options.packageHash ?? blake2b(options.fetch?.workPackage ?? new Uint8Array(0), { dkLen: 32 });
   if (hash.length !== 32) throw new RangeError(`the package hash must be 32 bytes, not ${hash.length}`);
   const args = concat(
-    encodeVarint(options.core),
+    options.argumentLayout === "0.7.0" ? new Uint8Array(0) : encodeVarint(options.core),
     encodeVarint(options.itemIndex),
     encodeVarint(options.serviceId),
     encodeVarint(options.payload.length),
