@@ -206,7 +206,10 @@ function variants(dir: string, hasDist: boolean): Variant[] {
     add("node", "anan-as", "anan-as", false, [node, script("anan.mjs")]);
     if (hasDist) {
       add("node", "dist/mod.js", "pvmkit", true, [node, script("ours-dist.mjs")]);
-      add("node", "dist engine only", "pvmkit", false, [node, script("ours-dist-engine.mjs")]);
+      // The bundled build has no separate engine module; older tsc builds did.
+      if (existsSync(join(REPO_ROOT, "dist", "src", "engine.js"))) {
+        add("node", "dist engine only", "pvmkit", false, [node, script("ours-dist-engine.mjs")]);
+      }
     }
     add("node", "mod.ts via tsx", "pvmkit", !hasDist, [node, "--import", tsxLoader, script("ours-src.mjs")]);
   }
