@@ -134,4 +134,23 @@ describe("MemoryPool", () => {
     );
     assert.deepEqual(b.read(0x30000, 4), new Uint8Array(4));
   });
+
+  it("handles a full 4 GiB memory: lists its pages and zeroes them on release", () => {
+    const pool = new MemoryPool(4);
+    pool.give(new WebAssembly.Memory({ initial: 65536, maximum: 65536 })); // exactly 2^32 bytes
+    const regions = [
+      { address: 0x20000, length: 4096, access: "write" as const },
+      { address: 0xfffff000, length: 4096, access: "write" as const },
+    ];
+    const a = Memory.create(regions, { pool });
+    assert.equal(a.u8.length, 2 ** 32);
+    a.write(0xfffff000, new Uint8Array([5]));
+    a.write(0x20000, new Uint8Array([6]));
+    assert.deepEqual(a.mappedPages(), [0x20, 0xfffff]);
+    a.release(pool);
+    const b = Memory.create(regions, { pool });
+    assert.equal(b.wasm, a.wasm);
+    assert.deepEqual(b.read(0xfffff000, 1), new Uint8Array([0]));
+    assert.deepEqual(b.read(0x20000, 1), new Uint8Array([0]));
+  });
 });

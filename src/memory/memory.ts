@@ -237,7 +237,7 @@ export class Memory {
   release(pool: MemoryPool): void {
     const u8 = this.u8;
     if (u8.length === 0) return;
-    const wasmPages = u8.length >>> PAGE_SHIFT;
+    const wasmPages = Math.floor(u8.length / PAGE_SIZE); // not >>>: a 4 GiB memory has 2^20 pages
     for (let w = 0; w < wasmPages && w < PAGE_COUNT; w++) {
       if (u8[this.permBase + w] !== PERM_NONE) u8.fill(0, w * PAGE_SIZE, (w + 1) * PAGE_SIZE);
     }
@@ -252,7 +252,7 @@ export class Memory {
   mappedPages(): number[] {
     const pages: number[] = [];
     const firstWasmPage = 0;
-    const wasmPages = this.u8.length >>> PAGE_SHIFT;
+    const wasmPages = Math.floor(this.u8.length / PAGE_SIZE); // not >>>: a 4 GiB memory has 2^20 pages
     for (let w = firstWasmPage; w < wasmPages; w++) {
       if (this.u8[this.permBase + w] !== PERM_NONE) {
         pages.push(((w * PAGE_SIZE - this.rotation) >>> 0) >>> PAGE_SHIFT);

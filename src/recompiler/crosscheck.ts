@@ -122,27 +122,38 @@ export function crossCheck(
   const interpreter = module.instantiate({ ...options, backend: "interpreter" });
   const recompiler = module.instantiate({ ...options, backend: "recompiler" });
   let hostCalls = 0;
-  for (let step = 0;; step++) {
-    const a = attempt(() => interpreter.run());
-    const b = attempt(() => recompiler.run());
-    if ("error" in a && "error" in b) throw a.error;
-    if ("error" in a || "error" in b) {
-      return difference(step, "exception", describe(a), describe(b));
+  // Dispose both machines however the comparison ends, so their memories go back to the
+  // pool: a long fuzz run would otherwise pile up Wasm memory reservations.
+  try {
+    return compareRuns();
+  } finally {
+    interpreter.dispose();
+    recompiler.dispose();
+  }
+
+  function compareRuns(): CrossCheckResult {
+    for (let step = 0;; step++) {
+      const a = attempt(() => interpreter.run());
+      const b = attempt(() => recompiler.run());
+      if ("error" in a && "error" in b) throw a.error;
+      if ("error" in a || "error" in b) {
+        return difference(step, "exception", describe(a), describe(b));
+      }
+      const found = compareExits(a.exit, b.exit) ?? compareState(interpreter, recompiler);
+      if (found) return difference(step, found[0], found[1], found[2]);
+      const exit = a.exit;
+      hooks.onExit?.(exit, step);
+      if (exit.kind !== "host" || hostCalls >= maxHostCalls) return { ok: true, exits: step + 1 };
+      const answered = attempt(() => onHost(interpreter, exit, hostCalls));
+      const answered2 = attempt(() => onHost(recompiler, b.exit as HostExit, hostCalls));
+      if ("error" in answered || "error" in answered2) {
+        throw "error" in answered ? answered.error : (answered2 as { error: unknown }).error;
+      }
+      hostCalls++;
+      // The host may have changed anything: make sure it changed both machines alike.
+      const after = compareState(interpreter, recompiler);
+      if (after) return difference(step, `after host call: ${after[0]}`, after[1], after[2]);
     }
-    const found = compareExits(a.exit, b.exit) ?? compareState(interpreter, recompiler);
-    if (found) return difference(step, found[0], found[1], found[2]);
-    const exit = a.exit;
-    hooks.onExit?.(exit, step);
-    if (exit.kind !== "host" || hostCalls >= maxHostCalls) return { ok: true, exits: step + 1 };
-    const answered = attempt(() => onHost(interpreter, exit, hostCalls));
-    const answered2 = attempt(() => onHost(recompiler, b.exit as HostExit, hostCalls));
-    if ("error" in answered || "error" in answered2) {
-      throw "error" in answered ? answered.error : (answered2 as { error: unknown }).error;
-    }
-    hostCalls++;
-    // The host may have changed anything: make sure it changed both machines alike.
-    const after = compareState(interpreter, recompiler);
-    if (after) return difference(step, `after host call: ${after[0]}`, after[1], after[2]);
   }
 }
 
