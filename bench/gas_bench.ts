@@ -1,6 +1,6 @@
 /**
  * Gas-model benchmark, one runtime per process (run under node/tsx, deno and bun by
- * scripts/bench-gas.mjs). Median of several runs after a warm-up:
+ * `scripts/bench-each-runtime.mjs gas`). Median of several runs after a warm-up:
  *
  * - block costs: the time to compute every block's cost of doom and of the bootstrap
  *   service under the pipeline model (GP 0.8 draft), and per block;

@@ -1,6 +1,6 @@
 /**
  * Recompiler benchmark, one runtime per process (run under node/tsx, deno and bun by
- * scripts/bench-recompiler.mjs). Everything is measured in the same run, median of
+ * `scripts/bench-each-runtime.mjs recompiler`). Everything is measured in the same run, median of
  * several runs after warm-up:
  *
  * - hot loops (xorshift, fib, game of life): recompiled M instr/s, and the ratio to our

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs bench/gas_bench.ts under Node (tsx), Deno and Bun, one after the other, and
-// prints each runtime's tables; full results go to .bench-out/gas-<runtime>.json.
-// Usage: node scripts/bench-gas.mjs [--only node,deno,bun] [--runs N]
+// Runs one benchmark, bench/<NAME>_bench.ts, under Node (tsx), Deno and Bun, one after the
+// other, and prints each runtime's tables; full results go to .bench-out/<NAME>-<runtime>.json.
+// Usage: node scripts/bench-each-runtime.mjs NAME [--only node,deno,bun] [--runs N]
+//   NAME: recompiler | gas
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -17,7 +18,12 @@ if (onlyAt >= 0) {
   only = (args[onlyAt + 1] ?? "").split(",").filter(Boolean);
   args.splice(onlyAt, 2);
 }
-const bench = join("bench", "gas_bench.ts");
+const benchName = args.shift();
+if (!benchName || benchName.startsWith("-")) {
+  console.error("usage: node scripts/bench-each-runtime.mjs NAME [--only node,deno,bun] [--runs N]");
+  process.exit(2);
+}
+const bench = join("bench", `${benchName}_bench.ts`);
 const runtimes = {
   node: [bin("tsx"), [bench]],
   deno: [bin("deno"), ["run", "-A", bench]],
@@ -32,10 +38,10 @@ for (const name of only) {
     process.exit(2);
   }
   const [cmd, argv] = entry;
-  const json = join(root, ".bench-out", `gas-${name}.json`);
+  const json = join(root, ".bench-out", `${benchName}-${name}.json`);
   const result = spawnSync(cmd, [...argv, ...args, "--json", json], { cwd: root, stdio: "inherit" });
   if (result.status !== 0) {
-    console.error(`gas bench failed on ${name} (exit ${result.status})`);
+    console.error(`${benchName} bench failed on ${name} (exit ${result.status})`);
     failed = true;
   }
 }
