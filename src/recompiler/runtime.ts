@@ -194,24 +194,31 @@ function store(key: string, module: WebAssembly.Module, t: Translation): Compile
 }
 
 function cacheKey(blob: ProgramBlob, options: CompileOptions): string {
-  const table = blob.jumpTable;
-  const header = new TextEncoder().encode(
-    [
-      `v${RECOMPILER_VERSION}`,
-      options.costModel ?? "per-instruction",
-      options.meterGas === false ? "unmetered" : "metered",
-      (options.rotation >>> 0).toString(16),
-      blob.code.length,
-      table.count,
-      table.entrySize,
-    ].join(":") + "|",
-  );
-  const all = new Uint8Array(header.length + blob.code.length + blob.bitmask.length + table.bytes.length);
-  all.set(header);
-  all.set(blob.code, header.length);
-  all.set(blob.bitmask, header.length + blob.code.length);
-  all.set(table.bytes, header.length + blob.code.length + blob.bitmask.length);
-  return contentHash(all);
+  return [
+    programHash(blob),
+    `v${RECOMPILER_VERSION}`,
+    options.costModel ?? "per-instruction",
+    options.meterGas === false ? "unmetered" : "metered",
+    (options.rotation >>> 0).toString(16),
+  ].join(":");
+}
+
+/** BLAKE2b of a program's code, bitmask and jump table, computed once per parsed blob. */
+const blobHashes = new WeakMap<ProgramBlob, string>();
+function programHash(blob: ProgramBlob): string {
+  let hash = blobHashes.get(blob);
+  if (hash === undefined) {
+    const table = blob.jumpTable;
+    const header = new TextEncoder().encode(`${blob.code.length}:${table.count}:${table.entrySize}|`);
+    const all = new Uint8Array(header.length + blob.code.length + blob.bitmask.length + table.bytes.length);
+    all.set(header);
+    all.set(blob.code, header.length);
+    all.set(blob.bitmask, header.length + blob.code.length);
+    all.set(table.bytes, header.length + blob.code.length + blob.bitmask.length);
+    hash = contentHash(all);
+    blobHashes.set(blob, hash);
+  }
+  return hash;
 }
 
 /** Thrown when compiled code hits a Wasm runtime trap: always a pvmkit bug, never a guest outcome. */
