@@ -136,7 +136,7 @@ describe("MemoryPool", () => {
   });
 
   it("handles a full 4 GiB memory: lists its pages and zeroes them on release", () => {
-    const pool = new MemoryPool(4);
+    const pool = new MemoryPool(4, 2 ** 32);
     pool.give(new WebAssembly.Memory({ initial: 65536, maximum: 65536 })); // exactly 2^32 bytes
     const regions = [
       { address: 0x20000, length: 4096, access: "write" as const },
@@ -152,5 +152,13 @@ describe("MemoryPool", () => {
     assert.equal(b.wasm, a.wasm);
     assert.deepEqual(b.read(0xfffff000, 1), new Uint8Array([0]));
     assert.deepEqual(b.read(0x20000, 1), new Uint8Array([0]));
+  });
+
+  it("does not keep memories larger than its byte cap", () => {
+    const pool = new MemoryPool(4, 2 << 20);
+    pool.give(new WebAssembly.Memory({ initial: 64 })); // 4 MiB
+    assert.equal(pool.size, 0);
+    pool.give(new WebAssembly.Memory({ initial: 16 })); // 1 MiB
+    assert.equal(pool.size, 1);
   });
 });

@@ -21,8 +21,12 @@
 export class MemoryPool {
   private readonly free: WebAssembly.Memory[] = [];
 
-  /** A pool keeping at most `capacity` memories (older ones are left to the GC). */
-  constructor(readonly capacity = 8) {}
+  /**
+   * A pool keeping at most `capacity` memories (older ones are left to the GC), none larger
+   * than `maxBytes`: a huge memory handed to every later small instance costs far more
+   * (zeroing, and on JSC its share of the 3×RAM budget) than allocating a fitting one.
+   */
+  constructor(readonly capacity = 8, readonly maxBytes = 64 << 20) {}
 
   /** Memories waiting for reuse. */
   get size(): number {
@@ -41,6 +45,7 @@ export class MemoryPool {
 
   /** Return a memory whose bytes are all zero. */
   give(memory: WebAssembly.Memory): void {
+    if (memory.buffer.byteLength > this.maxBytes) return;
     this.free.push(memory);
     if (this.free.length > this.capacity) this.free.shift();
   }
