@@ -26,7 +26,7 @@ export class MemoryPool {
    * than `maxBytes`: a huge memory handed to every later small instance costs far more
    * (zeroing, and on JSC its share of the 3×RAM budget) than allocating a fitting one.
    */
-  constructor(readonly capacity = 8, readonly maxBytes = 64 << 20) {}
+  constructor(readonly capacity: number = 8, readonly maxBytes: number = 64 << 20) {}
 
   /** Memories waiting for reuse. */
   get size(): number {
