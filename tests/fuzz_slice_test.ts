@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { type Exit, type InstantiateOptions, Module } from "../src/engine.ts";
 import type { MemoryRegion } from "../src/memory/memory.ts";
 import { crossCheck, hostValue } from "../src/recompiler/crosscheck.ts";
-import { setCompiledCacheBudget, setWasmStore } from "../src/recompiler/runtime.ts";
+import { compile, setCompiledCacheBudget, setWasmStore } from "../src/recompiler/runtime.ts";
+import { parseBlob } from "../src/program/blob.ts";
+import { predecode } from "../src/interpreter/predecode.ts";
 import { asm, asmWithTable, HALT, I, type Ins } from "./_programs.ts";
 import { describeCase, describeFailure, encodeProgram, generateCase, minimise, runCase } from "./_fuzz.ts";
 
@@ -157,6 +159,23 @@ describe("regressions found by the fuzzer", () => {
         assert.deepEqual(crossCheck(mod, { gas, pc: 1 }), { ok: true, exits: 1 });
       }
     }
+  });
+
+  it("the compiled-module cache holds at most 1024 modules, however small (the fuzzer's OOM at ~34,000 programs)", () => {
+    // Each cached module keeps engine code-space mappings: unbounded, tens of thousands of small
+    // programs exhausted the process's mapping limit and V8 aborted. A module compiled before
+    // 1024 others must have been dropped, though 1025 tiny modules are far below the byte budget.
+    setCompiledCacheBudget(0);
+    setCompiledCacheBudget(256 << 20);
+    const compileProgram = (n: number) => {
+      const blob = parseBlob(asm(I.loadImm(1, n), I.trap()).bytes);
+      return compile(predecode(blob), blob, { rotation: 0 });
+    };
+    const first = compileProgram(0);
+    assert.equal(compileProgram(0), first, "a cache hit");
+    for (let n = 1; n <= 1024; n++) compileProgram(n);
+    assert.notEqual(compileProgram(0), first, "evicted by count");
+    assert.equal(compileProgram(1024), compileProgram(1024));
   });
 
   it("the same, when the compiled code comes from a Wasm store (entries recomputed)", () => {

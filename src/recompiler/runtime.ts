@@ -45,10 +45,17 @@ export interface CompileOptions {
 const cache = new Map<string, CompiledCode>();
 let cacheBudget = 256 << 20;
 let cachedBytes = 0;
+/**
+ * Most modules cached, whatever their size. Every compiled module holds a few memory
+ * mappings of engine code space: some 30,000 small ones exhaust Linux's default limit of
+ * 65,530 mappings per process, and V8 then aborts the process ("Commit wasm code space").
+ */
+const MAX_CACHED_MODULES = 1024;
 
 /**
  * Set the byte budget (of emitted Wasm) of the in-process compiled-module cache
- * (default 256 MiB); least recently used modules are dropped first. 0 disables caching.
+ * (default 256 MiB; at most 1024 modules in any case); least recently used modules are
+ * dropped first. 0 disables caching.
  *
  * @example
  * ```ts
@@ -64,7 +71,7 @@ export function setCompiledCacheBudget(bytes: number): void {
 
 function evict(): void {
   for (const [key, entry] of cache) {
-    if (cachedBytes <= cacheBudget) break;
+    if (cachedBytes <= cacheBudget && cache.size <= MAX_CACHED_MODULES) break;
     cache.delete(key);
     cachedBytes -= entry.bytes.length;
   }
