@@ -17,7 +17,6 @@
  */
 import { type Exit, type Instance, type LoadOptions, Module } from "../src/engine.ts";
 import type { MemoryRegion, PageAccess } from "../src/memory/memory.ts";
-import { DEFAULT_MEMORY_POOL } from "../src/memory/pool.ts";
 import { ISA_V072, OPCODE_BY_CODE, OPCODE_BY_NAME, type OpcodeInfo, OPCODES } from "../src/isa/opcodes.ts";
 import { crossCheck, type CrossCheckDifference, type HostExit, hostValue } from "../src/recompiler/crosscheck.ts";
 import { varint } from "./_programs.ts";
@@ -898,18 +897,6 @@ export function generateCase(seed: number): FuzzCase {
 // Running
 // ---------------------------------------------------------------------------------------
 
-/**
- * Take Wasm memories of 64 MiB and more out of the engine's pool. A page mapped just below
- * the lowest mapped one (by the host, or by sbrk from a low heap start) wraps to the top of
- * the Wasm address space and grows the memory to 4 GiB; pooled, such a memory would be
- * handed to every later instance, each paying for scanning it.
- */
-function dropHugeMemories(): void {
-  while (DEFAULT_MEMORY_POOL.take(64 << 20)) {
-    // Dropped: the garbage collector reclaims it.
-  }
-}
-
 /** A failing run: the gas it started with and the first difference. */
 export interface FuzzFailure {
   ok: false;
@@ -969,12 +956,8 @@ export function runCase(c: FuzzCase): FuzzResult {
   const options = caseOptions(c, encoded);
   const onHost = hostHandler(c.host);
   const check = (gas: bigint, onExit?: (exit: Exit, step: number) => void): FuzzFailure | undefined => {
-    try {
-      const result = crossCheck(module, { ...options, gas }, { maxHostCalls: MAX_HOST_CALLS, onHost, onExit });
-      return result.ok ? undefined : { ok: false, gas, difference: result.difference };
-    } finally {
-      dropHugeMemories();
-    }
+    const result = crossCheck(module, { ...options, gas }, { maxHostCalls: MAX_HOST_CALLS, onHost, onExit });
+    return result.ok ? undefined : { ok: false, gas, difference: result.difference };
   };
   if (c.gas) {
     for (const gas of c.gas) {
