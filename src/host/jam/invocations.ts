@@ -7,9 +7,11 @@
  */
 import { blake2b } from "@noble/hashes/blake2.js";
 import { type Backend, type Exit, Module } from "../../engine.ts";
+import { LimitError, type Limits } from "../../limits.ts";
 import { ProgramError } from "../../program/errors.ts";
 import { encodeVarint } from "../../program/reader.ts";
 import { type HostCallEvent, type HostRegistry, runWithHost } from "../host.ts";
+import type { RunObserver } from "../observe.ts";
 import { type HostPolicy, jamRegistry } from "./contexts.ts";
 import type { FetchData, JamHostEnv, LogOptions } from "./general.ts";
 import { RefineContext, type RefineContextOptions } from "./refine.ts";
@@ -38,6 +40,15 @@ export interface InvokeOptions extends HostPolicy {
   onCall?: (event: HostCallEvent) => void;
   /** `log` behaviour. */
   log?: LogOptions;
+  /** Hears the run start and end and every host call in detail (tracing, JIP-6 recording). */
+  observer?: RunObserver;
+  /**
+   * Resource limits of the invoked machine, merged over the module's (see {@link Limits});
+   * inner machines inherit them unless `innerLimits` is given. A limit exceeded during the
+   * invocation throws {@link LimitError}; `deadlineMs` bounds each stretch of guest
+   * execution between host calls (and each inner `invoke`).
+   */
+  limits?: Limits;
 }
 
 /**
@@ -61,7 +72,13 @@ export function invokeStandard(
   gas: bigint,
   args: Uint8Array,
   registry: HostRegistry,
-  options: { backend?: Backend; onCall?: (event: HostCallEvent) => void; metadata?: boolean } = {},
+  options: {
+    backend?: Backend;
+    onCall?: (event: HostCallEvent) => void;
+    metadata?: boolean;
+    limits?: Limits;
+    observer?: RunObserver;
+  } = {},
 ): InvocationResult {
   let module: Module;
   try {
@@ -74,10 +91,13 @@ export function invokeStandard(
   }
   if (!module.standard) throw new TypeError("an invocation needs a standard program (SPI)");
   if (args.length > 1 << 24) return { status: "panic", output: undefined, gasUsed: 0n, exit: undefined };
-  const vm = module.instantiate({ gas, pc, args, backend: options.backend });
+  const vm = module.instantiate({ gas, pc, args, backend: options.backend, limits: options.limits });
+  const started = Date.now();
   try {
-    let exit = runWithHost(vm, registry, { onCall: options.onCall });
-    while (exit.kind === "limit") exit = runWithHost(vm, registry, { onCall: options.onCall });
+    options.observer?.onStart?.(vm, pc);
+    const exit = runWithHost(vm, registry, { onCall: options.onCall, observer: options.observer });
+    if (exit.kind === "limit") throw new LimitError("deadlineMs", Date.now() - started, vm.limits.deadlineMs ?? 0);
+    options.observer?.onEnd?.(vm, exit);
     const left = vm.gas > 0n ? vm.gas : 0n;
     const gasUsed = gas - left;
     if (exit.kind === "oog") return { status: "oog", output: undefined, gasUsed, exit };
@@ -130,7 +150,8 @@ export interface AccumulateResult extends InvocationResult {
 /**
  * Ψ_A: run a service's accumulate at pc 5 with arguments E(timeslot, service id, input
  * count) and the accumulate host functions. On halt the state keeps every change; on
- * panic or OOG it returns to the last `checkpoint` (or to where it started).
+ * panic or OOG it returns to the last `checkpoint` (or to where it started), and so it
+ * does before a {@link LimitError} (a resource limit exceeded) leaves this function.
  *
  * @example
  * ```ts
@@ -156,7 +177,14 @@ export function accumulate(options: AccumulateOptions): AccumulateResult {
   };
   const count = options.inputCount ?? options.fetch?.accumulateInputs?.length ?? 0;
   const args = concat(encodeVarint(options.timeslot), encodeVarint(options.serviceId), encodeVarint(count));
-  const result = invokeStandard(options.code, 5, options.gas, args, jamRegistry(env, options), options);
+  let result: InvocationResult;
+  try {
+    result = invokeStandard(options.code, 5, options.gas, args, jamRegistry(env, options), options);
+  } catch (error) {
+    // A limit (or any failure) mid-run: nothing half-done stays in the state.
+    state.rollback(exceptional);
+    throw error;
+  }
   const rolledBack = result.status !== "halt";
   if (rolledBack) state.rollback(exceptional);
   return { ...result, rolledBack };

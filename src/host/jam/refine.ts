@@ -12,7 +12,7 @@
  * @module
  */
 import { type Backend, Instance, type LoadOptions, Module } from "../../engine.ts";
-import type { Limits } from "../../limits.ts";
+import { LimitError, type Limits } from "../../limits.ts";
 import { PAGE_SIZE } from "../../memory/memory.ts";
 import { ProgramError } from "../../program/errors.ts";
 import {
@@ -25,6 +25,7 @@ import {
   PANIC,
   readGuest,
 } from "../host.ts";
+import { underlyingMachine } from "../observe.ts";
 import { FULL, HUH, JAM_HOST_IDS, NONE, OK, OOB, WHO } from "./constants.ts";
 import type { JamHostEnv } from "./general.ts";
 import type { ServiceState } from "./state.ts";
@@ -86,7 +87,13 @@ export interface RefineContextOptions {
   backend?: Backend;
   /** Load options of inner blobs (default: the outer module's ISA and gas model). */
   load?: Omit<LoadOptions, "format">;
-  /** Limits of every inner machine (for example `maxMemoryPages`); exceeding one throws. */
+  /**
+   * Limits of the inner machines (default: the outer machine's limits). `maxMemoryPages`,
+   * `maxGas` and `deadlineMs` apply to each inner machine, `maxCodeBytes` to each blob
+   * given to `machine`, and `maxLiveInstances` caps how many inner machines exist at once.
+   * Exceeding one throws {@link LimitError} out of the host call (and so out of the
+   * invocation): GP has no result code for it, and the embedder asked for a hard stop.
+   */
   innerLimits?: Limits;
   /** ς: the index the first export of this work item gets (default 0). */
   exportOffset?: number;
@@ -299,15 +306,20 @@ export function exportFunction(refine: RefineContext): HostFunctionSpec {
 }
 
 /** The load options and backend an inner machine gets on this outer machine. */
-function innerSetup(outer: HostMachine, refine: RefineContext): { load: LoadOptions; backend: Backend } {
+function innerSetup(
+  outer: HostMachine,
+  refine: RefineContext,
+): { load: LoadOptions; backend: Backend; limits: Limits } {
   const o = refine.options;
-  const instance = outer instanceof Instance ? outer : undefined;
+  const real = underlyingMachine(outer); // through a tracing view, if any
+  const instance = real instanceof Instance ? real : undefined;
+  const limits = o.innerLimits ?? instance?.limits ?? {};
   const load: LoadOptions = {
     isa: o.load?.isa ?? instance?.module.isa.name,
     gasModel: o.load?.gasModel ?? instance?.module.gasModel.name,
-    limits: o.load?.limits,
+    limits: o.load?.limits ?? limits,
   };
-  return { load, backend: o.backend ?? instance?.backend ?? "auto" };
+  return { load, backend: o.backend ?? instance?.backend ?? "auto", limits };
 }
 
 /**
@@ -329,7 +341,11 @@ export function machineFunction(refine: RefineContext): HostFunctionSpec {
       const m = c.machine;
       const blob = readGuest(m.memory, r(m, 7), r(m, 8));
       if (!(blob instanceof Uint8Array)) return blob;
-      const { load, backend } = innerSetup(m, refine);
+      const { load, backend, limits } = innerSetup(m, refine);
+      const live = refine.machineIds().length;
+      if (limits.maxLiveInstances !== undefined && live >= limits.maxLiveInstances) {
+        throw new LimitError("maxLiveInstances", live + 1, limits.maxLiveInstances);
+      }
       let module: Module;
       try {
         module = Module.load(blob, { ...load, format: "generic" });
@@ -338,7 +354,7 @@ export function machineFunction(refine: RefineContext): HostFunctionSpec {
         m.setRegister(7, HUH);
         return CONTINUE;
       }
-      const instance = module.instantiate({ memory: [], gas: 0n, backend, limits: refine.options.innerLimits });
+      const instance = module.instantiate({ memory: [], gas: 0n, backend, limits });
       m.setRegister(7, BigInt(refine.add({ module, instance, pc: r(m, 9) })));
       return CONTINUE;
     },
@@ -478,8 +494,12 @@ export function invokeFunction(refine: RefineContext): HostFunctionSpec {
       // A pc past 2^32 is past the code like any other: it traps there.
       const outOfRange = inner.pc >= U32;
       vm.pc = outOfRange ? 2 ** 32 - 1 : Number(inner.pc);
-      let exit = vm.run();
-      while (exit.kind === "limit") exit = vm.run();
+      const started = Date.now();
+      const exit = vm.run();
+      if (exit.kind === "limit") {
+        // The inner machine ran past its wall-clock budget: a hard stop, like the outer's.
+        throw new LimitError("deadlineMs", Date.now() - started, vm.limits.deadlineMs ?? 0);
+      }
       const left = gas - (given - vm.gas);
       view.setBigUint64(0, left > 0n ? left : 0n, true);
       for (let i = 0; i < 13; i++) view.setBigUint64(8 + 8 * i, vm.getRegister(i), true);
