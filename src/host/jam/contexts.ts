@@ -19,6 +19,15 @@ import {
   readFunction,
   writeFunction,
 } from "./general.ts";
+import { assignFunction, blessFunction, designateFunction } from "./accumulate_privileged.ts";
+import {
+  forgetFunction,
+  provideFunction,
+  queryFunction,
+  solicitFunction,
+  yieldFunction,
+} from "./accumulate_preimages.ts";
+import { ejectFunction, newFunction, transferFunction, upgradeFunction } from "./accumulate_services.ts";
 import {
   exportFunction,
   expungeFunction,
@@ -97,6 +106,18 @@ const IMPLEMENTED: Partial<Record<JamHostName, (env: JamHostEnv, refine: RefineC
   pages: (_, refine) => pagesFunction(refine),
   invoke: (_, refine) => invokeFunction(refine),
   expunge: (_, refine) => expungeFunction(refine),
+  bless: blessFunction,
+  assign: assignFunction,
+  designate: designateFunction,
+  new: newFunction,
+  upgrade: upgradeFunction,
+  transfer: transferFunction,
+  eject: ejectFunction,
+  query: queryFunction,
+  solicit: solicitFunction,
+  forget: forgetFunction,
+  yield: yieldFunction,
+  provide: provideFunction,
 };
 
 /**

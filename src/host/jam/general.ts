@@ -18,6 +18,7 @@ import {
   readGuest,
 } from "../host.ts";
 import { FULL, JAM_HOST_IDS, NONE } from "./constants.ts";
+import type { ProtocolParams } from "./params.ts";
 import { type ServiceInfo, type ServiceState, storageOctets, thresholdOf } from "./state.ts";
 
 /** The three invocations of the GP (spec §11). */
@@ -92,6 +93,10 @@ export interface JamHostEnv {
   readonly log?: LogOptions;
   /** Called by `checkpoint` (accumulate): save the state as the exceptional one. */
   readonly onCheckpoint?: () => void;
+  /** The current timeslot (Accumulate: `new`, `eject`, `solicit`, `forget` need it). */
+  readonly timeslot?: number;
+  /** Protocol constants of the accumulate functions (default: the full chain's, `FULL_PARAMS`). */
+  readonly params?: ProtocolParams;
 }
 
 const U32 = 1n << 32n;

@@ -1,7 +1,9 @@
 /**
  * The service state JAM host functions read and change: accounts (info, storage,
- * preimages, preimage requests), privileges and pending transfers; with snapshots for
- * accumulate's checkpoint and rollback.
+ * preimages, preimage requests), privileges, authorization queues, the staging validator
+ * keys, and what an accumulation produces (pending transfers, the next free service id,
+ * the yielded hash, provided preimages); with snapshots for accumulate's checkpoint and
+ * rollback.
  *
  * @module
  */
@@ -86,6 +88,28 @@ export interface PendingTransfer {
   gas: bigint;
 }
 
+/**
+ * Octets one preimage request (hash, length) adds to the footprint: 81 + length (it also
+ * adds 2 items).
+ *
+ * @example
+ * ```ts
+ * import { requestOctets } from "./state.ts";
+ * console.log(requestOctets(100)); // 181n
+ * ```
+ */
+export function requestOctets(length: number): bigint {
+  return BigInt(81 + length);
+}
+
+/** A preimage provided by `provide`: for which service, and the blob. */
+export interface Provision {
+  /** The service that requested it. */
+  service: number;
+  /** The preimage. */
+  blob: Uint8Array;
+}
+
 /** An opaque saved state (see {@link ServiceState.snapshot}). */
 export interface StateSnapshot {
   /** Brand: snapshots come only from {@link ServiceState.snapshot}. */
@@ -114,8 +138,13 @@ export interface ServiceState {
   setPreimage(service: number, hash: Uint8Array, blob: Uint8Array | undefined): void;
   /** The preimage request (its timeslots) for (hash, length), or undefined. */
   request(service: number, hash: Uint8Array, length: number): readonly number[] | undefined;
-  /** Set or delete a preimage request. */
+  /**
+   * Set or delete a preimage request (0 to 3 timeslots); adding one adds 2 items and
+   * {@link requestOctets} octets to the account, deleting one removes them.
+   */
   setRequest(service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined): void;
+  /** Remove an account and everything it holds (`eject`). */
+  removeService(service: number): void;
   /** Privileges (a copy). */
   privileges(): Privileges;
   /** Replace the privileges. */
@@ -124,6 +153,33 @@ export interface ServiceState {
   transfers(): readonly PendingTransfer[];
   /** Queue a transfer. */
   addTransfer(transfer: PendingTransfer): void;
+  /** A core's authorization queue (32-byte hashes), or undefined if never set. */
+  authQueue(core: number): readonly Uint8Array[] | undefined;
+  /** Replace a core's authorization queue (`assign`). */
+  setAuthQueue(core: number, queue: readonly Uint8Array[]): void;
+  /** The staging validator keys (one entry per validator), or undefined if never set. */
+  stagingSet(): readonly Uint8Array[] | undefined;
+  /** Replace the staging validator keys (`designate`). */
+  setStagingSet(keys: readonly Uint8Array[]): void;
+  /** The id the next `new` hands out (outside the registrar's range). */
+  nextFreeId(): number;
+  /** Set the next free service id. */
+  setNextFreeId(id: number): void;
+  /** The hash given to `yield`, or undefined. */
+  yielded(): Uint8Array | undefined;
+  /** Set (or clear) the yielded hash. */
+  setYielded(hash: Uint8Array | undefined): void;
+  /** Preimages provided so far, in order. */
+  provisions(): readonly Provision[];
+  /** True if this (service, blob) pair was provided already. */
+  hasProvision(service: number, blob: Uint8Array): boolean;
+  /** Record a provided preimage (a set: a pair already there is not added twice). */
+  addProvision(service: number, blob: Uint8Array): void;
+  /**
+   * Start an accumulation (GP's initial implications): no pending transfers, no yielded
+   * hash, no provisions, and `nextFreeId` as the next free service id.
+   */
+  beginAccumulation(nextFreeId: number): void;
   /** Save the whole state. */
   snapshot(): StateSnapshot;
   /** Restore a saved state (the snapshot stays valid and can be restored again). */
@@ -143,6 +199,11 @@ interface Data {
   accounts: Map<number, Account>;
   privileges: Privileges;
   transfers: PendingTransfer[];
+  authQueues: Map<number, readonly Uint8Array[]>;
+  stagingSet: readonly Uint8Array[] | undefined;
+  nextFreeId: number;
+  yielded: Uint8Array | undefined;
+  provisions: Map<string, Provision>;
 }
 
 interface Saved extends StateSnapshot {
@@ -166,7 +227,16 @@ function cloneData(d: Data): Data {
       requests: new Map(a.requests),
     });
   }
-  return { accounts, privileges: copyPrivileges(d.privileges), transfers: [...d.transfers] };
+  return {
+    accounts,
+    privileges: copyPrivileges(d.privileges),
+    transfers: [...d.transfers],
+    authQueues: new Map(d.authQueues),
+    stagingSet: d.stagingSet,
+    nextFreeId: d.nextFreeId,
+    yielded: d.yielded,
+    provisions: new Map(d.provisions),
+  };
 }
 
 /**
@@ -190,6 +260,11 @@ export class InMemoryServiceState implements ServiceState {
     accounts: new Map(),
     privileges: { manager: 0, assigners: [], delegator: 0, registrar: 0, alwaysAccumulate: new Map() },
     transfers: [],
+    authQueues: new Map(),
+    stagingSet: undefined,
+    nextFreeId: 65_536,
+    yielded: undefined,
+    provisions: new Map(),
   };
 
   /** Info of an account with nothing stored: zero everything unless given. */
@@ -286,8 +361,24 @@ export class InMemoryServiceState implements ServiceState {
   setRequest(service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined): void {
     const a = this.existing(service);
     const k = `${hex(hash)}:${length}`;
-    if (slots) a.requests.set(k, [...slots]);
-    else a.requests.delete(k);
+    const existed = a.requests.has(k);
+    if (slots) {
+      if (slots.length > 3) throw new RangeError(`a preimage request holds at most 3 timeslots, not ${slots.length}`);
+      a.requests.set(k, [...slots]);
+      if (!existed) {
+        a.info.items += 2;
+        a.info.octets += requestOctets(length);
+      }
+    } else if (existed) {
+      a.requests.delete(k);
+      a.info.items -= 2;
+      a.info.octets -= requestOctets(length);
+    }
+  }
+
+  /** See {@link ServiceState.removeService}. */
+  removeService(service: number): void {
+    this.data.accounts.delete(service);
   }
 
   /** See {@link ServiceState.privileges}. */
@@ -308,6 +399,70 @@ export class InMemoryServiceState implements ServiceState {
   /** See {@link ServiceState.addTransfer}. */
   addTransfer(transfer: PendingTransfer): void {
     this.data.transfers.push({ ...transfer, memo: transfer.memo.slice() });
+  }
+
+  /** See {@link ServiceState.authQueue}. */
+  authQueue(core: number): readonly Uint8Array[] | undefined {
+    return this.data.authQueues.get(core);
+  }
+
+  /** See {@link ServiceState.setAuthQueue}. */
+  setAuthQueue(core: number, queue: readonly Uint8Array[]): void {
+    this.data.authQueues.set(core, queue.map((h) => h.slice()));
+  }
+
+  /** See {@link ServiceState.stagingSet}. */
+  stagingSet(): readonly Uint8Array[] | undefined {
+    return this.data.stagingSet;
+  }
+
+  /** See {@link ServiceState.setStagingSet}. */
+  setStagingSet(keys: readonly Uint8Array[]): void {
+    this.data.stagingSet = keys.map((k) => k.slice());
+  }
+
+  /** See {@link ServiceState.nextFreeId} (initially 2^16). */
+  nextFreeId(): number {
+    return this.data.nextFreeId;
+  }
+
+  /** See {@link ServiceState.setNextFreeId}. */
+  setNextFreeId(id: number): void {
+    this.data.nextFreeId = id;
+  }
+
+  /** See {@link ServiceState.yielded}. */
+  yielded(): Uint8Array | undefined {
+    return this.data.yielded;
+  }
+
+  /** See {@link ServiceState.setYielded}. */
+  setYielded(hash: Uint8Array | undefined): void {
+    this.data.yielded = hash?.slice();
+  }
+
+  /** See {@link ServiceState.provisions}. */
+  provisions(): readonly Provision[] {
+    return [...this.data.provisions.values()];
+  }
+
+  /** See {@link ServiceState.hasProvision}. */
+  hasProvision(service: number, blob: Uint8Array): boolean {
+    return this.data.provisions.has(`${service}:${hex(blob)}`);
+  }
+
+  /** See {@link ServiceState.addProvision}. */
+  addProvision(service: number, blob: Uint8Array): void {
+    const k = `${service}:${hex(blob)}`;
+    if (!this.data.provisions.has(k)) this.data.provisions.set(k, { service, blob: blob.slice() });
+  }
+
+  /** See {@link ServiceState.beginAccumulation}. */
+  beginAccumulation(nextFreeId: number): void {
+    this.data.transfers = [];
+    this.data.yielded = undefined;
+    this.data.provisions = new Map();
+    this.data.nextFreeId = nextFreeId;
   }
 
   /** See {@link ServiceState.snapshot}: a full copy of the maps. */
