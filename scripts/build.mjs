@@ -11,7 +11,8 @@
 // One file per entry point loads much faster than the ~60 modules tsc would write (Node
 // resolves, reads and links each of them). The runtime dependencies in package.json (the
 // hashes) stay imports, as does `wabt`, which `pvmkit compile --wat` loads only when asked to.
-// Nothing is minified, so stack traces keep readable names.
+// Whitespace and syntax are minified (the bundle shrinks by a third, and Node parses it that
+// much faster at import: cold start), identifiers are not, so stack traces keep readable names.
 //
 // Usage: node scripts/build.mjs [--sourcemap]     (--sourcemap adds dist/*.js.map)
 import { spawn } from "node:child_process";
@@ -61,7 +62,9 @@ async function bundle(entry, platform, external) {
     platform,
     target: ["es2022"],
     external,
-    minify: false,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    minifyIdentifiers: false,
     sourcemap: sourcemap ? "linked" : false,
     legalComments: "none",
     logLevel: "warning",
