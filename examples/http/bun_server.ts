@@ -12,8 +12,14 @@
  * @module
  */
 import process from "node:process";
-import type { Backend } from "../../mod.ts";
-import { checkLoopback, createFetchHandler, parseServerArgs, type ServiceOptions } from "./fib_service.ts";
+import {
+  checkLoopback,
+  createFetchHandler,
+  parseServerArgs,
+  type RunningServer,
+  type ServiceOptions,
+  type StartOptions,
+} from "./fib_service.ts";
 
 /** The part of Bun's API used here (so the file type-checks without Bun's type package). */
 interface BunServer {
@@ -34,22 +40,7 @@ export function createHandler(options: ServiceOptions = {}): (request: Request) 
   return createFetchHandler(options);
 }
 
-/** Where to listen and how to run. */
-export interface StartOptions extends ServiceOptions {
-  /** Port; 0 (the default) picks a free one. */
-  port?: number;
-  /** Must be 127.0.0.1 (the default). */
-  hostname?: string;
-  backend?: Backend;
-}
-
-/** A running server. */
-export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:41234`. */
-  url: string;
-  /** Stop listening and close open connections. */
-  stop(): Promise<void>;
-}
+export type { RunningServer, StartOptions };
 
 /** Start serving on 127.0.0.1 (Bun.serve listens before it returns). */
 export function start(options: StartOptions = {}): Promise<RunningServer> {

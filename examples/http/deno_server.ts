@@ -11,8 +11,14 @@
  *
  * @module
  */
-import type { Backend } from "../../mod.ts";
-import { checkLoopback, createFetchHandler, parseServerArgs, type ServiceOptions } from "./fib_service.ts";
+import {
+  checkLoopback,
+  createFetchHandler,
+  parseServerArgs,
+  type RunningServer,
+  type ServiceOptions,
+  type StartOptions,
+} from "./fib_service.ts";
 
 /** The request handler, on the interpreter (use {@link createHandler} for another backend). */
 export const handler: (request: Request) => Response = createFetchHandler();
@@ -22,22 +28,7 @@ export function createHandler(options: ServiceOptions = {}): (request: Request) 
   return createFetchHandler(options);
 }
 
-/** Where to listen and how to run. */
-export interface StartOptions extends ServiceOptions {
-  /** Port; 0 (the default) picks a free one. */
-  port?: number;
-  /** Must be 127.0.0.1 (the default). */
-  hostname?: string;
-  backend?: Backend;
-}
-
-/** A running server. */
-export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:41234`. */
-  url: string;
-  /** Stop listening, close connections and wait until the server is gone. */
-  stop(): Promise<void>;
-}
+export type { RunningServer, StartOptions };
 
 /** Start serving on 127.0.0.1; resolves once the server listens. */
 export function start(options: StartOptions = {}): Promise<RunningServer> {

@@ -53,6 +53,22 @@ const WHAT = (1n << 64n) - 2n;
 const U32_MAX = 0xffff_ffff;
 const BACKENDS: readonly Backend[] = ["interpreter", "recompiler", "auto"];
 
+/** Where a server listens and how it runs (the `start` options of every server example). */
+export interface StartOptions extends ServiceOptions {
+  /** Port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Must be 127.0.0.1 (the default). */
+  hostname?: string;
+}
+
+/** A server started by one of the examples. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Stop listening, close open connections and wait until the server is gone. */
+  stop(): Promise<void>;
+}
+
 /** The only address the examples listen on. */
 export const LOOPBACK = "127.0.0.1";
 

@@ -15,8 +15,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "../../mod.ts";
-import { checkLoopback, createFibService, JSON_HEADERS, parseServerArgs, type ServiceOptions } from "./fib_service.ts";
+import {
+  checkLoopback,
+  createFibService,
+  JSON_HEADERS,
+  parseServerArgs,
+  type RunningServer,
+  type ServiceOptions,
+  type StartOptions,
+} from "./fib_service.ts";
 
 /** A node:http request listener. */
 export type NodeHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -34,22 +41,7 @@ export function createHandler(options: ServiceOptions = {}): NodeHandler {
 /** The request listener, on the interpreter (use {@link createHandler} for another backend). */
 export const handler: NodeHandler = createHandler();
 
-/** Where to listen and how to run. */
-export interface StartOptions extends ServiceOptions {
-  /** Port; 0 (the default) picks a free one. */
-  port?: number;
-  /** Must be 127.0.0.1 (the default). */
-  hostname?: string;
-  backend?: Backend;
-}
-
-/** A running server. */
-export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:41234`. */
-  url: string;
-  /** Stop listening, close connections (keep-alive ones too) and wait until closed. */
-  stop(): Promise<void>;
-}
+export type { RunningServer, StartOptions };
 
 /** Start serving on 127.0.0.1; resolves once the server listens. */
 export function start(options: StartOptions = {}): Promise<RunningServer> {
