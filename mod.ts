@@ -77,3 +77,7 @@ export * from "./src/host/jam/general.ts";
 export * from "./src/host/jam/contexts.ts";
 export * from "./src/host/jam/invocations.ts";
 export * from "./src/host/jam/refine.ts";
+export * from "./src/host/jam/params.ts";
+export * from "./src/host/jam/accumulate_privileged.ts";
+export * from "./src/host/jam/accumulate_services.ts";
+export * from "./src/host/jam/accumulate_preimages.ts";

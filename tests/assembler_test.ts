@@ -191,7 +191,7 @@ describe("disassembler: listings", () => {
     const units: [number[], boolean][] = [
       [[0xaa], false],
       [[51, 0xf7, 1], true],
-      [[3], true],
+      [[4], true],
       [[40, 5, 0, 0, 0, 0, 9], true],
       [[100], true],
       [[0, ...new Array(30).fill(0)], true],
@@ -215,7 +215,7 @@ describe("disassembler: listings", () => {
       "    .byte 0xaa",
       "L1:",
       "    .raw 0x33, 0xf7, 0x01",
-      "    .raw 0x03",
+      "    .raw 0x04",
       "    jump 10:4",
       "    .byte 0x00, 0x09",
       "    .raw 0x64",
@@ -228,7 +228,7 @@ describe("disassembler: listings", () => {
       "    .raw 0xda, 0x21, 0x33",
     ]);
     assert.match(text, /\.raw 0x33, 0xf7, 0x01 {2}; = load_imm r7, 1 \(non-canonical encoding\)/);
-    assert.match(text, /\.raw 0x03 {2}; undefined opcode 3: traps/);
+    assert.match(text, /\.raw 0x04 {2}; undefined opcode 4: traps/);
     assert.match(text, /\.raw 0x64 {2}; = move_reg r0, r0 \(operands run past its bytes\)/);
     assert.match(text, /unlikely {2}; not in ISA 0\.7\.2/);
     assert.deepEqual(assemble(text), program);

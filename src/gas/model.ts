@@ -16,9 +16,17 @@ import type { DecodedProgram } from "../interpreter/predecode.ts";
 import type { IsaProfile } from "../isa/opcodes.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 import { PipelineModel } from "./pipeline.ts";
+import { JavmCostModel } from "./javm.ts";
 
 /** Names of the gas models. */
-export type GasModelName = "per-instruction" | "pipeline" | "pipeline-vectors";
+export type GasModelName =
+  | "per-instruction"
+  | "pipeline"
+  | "pipeline-vectors"
+  | "javm"
+  | "javm-50"
+  | "javm-75"
+  | "javm-100";
 
 /** A gas model's semantics. */
 export interface GasModel {
@@ -32,7 +40,25 @@ export interface GasModel {
   readonly cmovDestinationIsSource: boolean;
   /** Load/store latency in cycles (default 25, the draft's L2-hit assumption). */
   readonly memoryLatency?: number;
+  /**
+   * How block costs are simulated: the 0.8 draft's reorder-buffer core (default), or the
+   * capability kernel's single in-order pass (`javm`, gas/javm.ts).
+   */
+  readonly simulation?: "reorder-buffer" | "javm";
 }
+
+/** The javm model at a memory tier (load/store cycles): `javm` is tier 25. */
+const javm = (tier: 25 | 50 | 75 | 100): [GasModelName, GasModel] => {
+  const name = (tier === 25 ? "javm" : `javm-${tier}`) as GasModelName;
+  return [name, {
+    name,
+    perBlock: true,
+    chargeImplicitTrap: false,
+    cmovDestinationIsSource: false,
+    memoryLatency: tier,
+    simulation: "javm",
+  }];
+};
 
 /** The known models by name. */
 export const GAS_MODELS: ReadonlyMap<GasModelName, GasModel> = new Map<GasModelName, GasModel>([
@@ -49,6 +75,10 @@ export const GAS_MODELS: ReadonlyMap<GasModelName, GasModel> = new Map<GasModelN
     chargeImplicitTrap: true,
     cmovDestinationIsSource: false,
   }],
+  javm(25),
+  javm(50),
+  javm(75),
+  javm(100),
 ]);
 
 /**
@@ -97,6 +127,7 @@ export function gasSchedule(
     for (let pc = 0; pc < n; pc++) if (decoded.blockStart[pc]) blockCost[pc] = decoded.cost[pc];
     return { model, perBlock: false, entryCost: decoded.cost, blockCost };
   }
+  if (model.simulation === "javm") return javmSchedule(blob, decoded, profile, model);
   const sim = new PipelineModel(blob, decoded, profile, {
     cmovDestinationIsSource: model.cmovDestinationIsSource,
     memoryLatency: model.memoryLatency,
@@ -117,6 +148,39 @@ export function gasSchedule(
     blockCost[n] = entryCost[n] = sim.blockCost(n);
   }
   return { model, perBlock: true, entryCost, blockCost };
+}
+
+/**
+ * The javm schedule: every position of a gas block is charged the block's single-pass cost;
+ * an instruction start after a terminator that holds an invalid opcode is still a gas-block
+ * start (charged, then it panics).
+ */
+function javmSchedule(blob: ProgramBlob, decoded: DecodedProgram, profile: IsaProfile, model: GasModel): GasSchedule {
+  const n = decoded.codeLength;
+  const sim = new JavmCostModel(blob, profile, model.memoryLatency ?? 25);
+  const blockCost = new Int32Array(n + 1);
+  const entryCost = new Int32Array(n + 1);
+  const isStart = (pc: number) => ((blob.bitmask[pc >> 3] >> (pc & 7)) & 1) === 1;
+  for (let start = 0; start < n; start++) {
+    const gasBlockStart = start === 0 || decoded.blockStart[start] === 1 ||
+      (isStart(start) && decoded.op[start] === 0 && afterTerminator(sim, blob, start));
+    if (!gasBlockStart) continue;
+    const cost = sim.blockCost(start);
+    if (decoded.blockStart[start]) blockCost[start] = cost;
+    for (let pc = start;; pc = decoded.next[pc]) {
+      entryCost[pc] = cost;
+      if (decoded.cost[pc] === 1 || decoded.next[pc] >= n) break;
+    }
+  }
+  return { model, perBlock: true, entryCost, blockCost };
+}
+
+/** True if a terminator's next instruction is `pc` (only asked for rare invalid positions). */
+function afterTerminator(sim: JavmCostModel, blob: ProgramBlob, pc: number): boolean {
+  for (let p = Math.max(0, pc - 25); p < pc; p++) {
+    if (((blob.bitmask[p >> 3] >> (p & 7)) & 1) === 1 && sim.isTerminator(p) && sim.next(p) === pc) return true;
+  }
+  return false;
 }
 
 /** True if some terminator's fall-through position is |c|. */

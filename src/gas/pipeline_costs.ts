@@ -91,4 +91,6 @@ export const PIPELINE_COSTS: ReadonlyMap<string, PipelineCost> = new Map<string,
   // sbrk exists only before 0.8 and the draft gives it no cost; pvmkit prices it like a
   // host call (it is one in all but name), so 0.7.2 programs can be metered under the model.
   ...row("sbrk", 100, 4, "alu"),
+  // ecall exists only in the javm profile, which has its own cost model (gas/javm.ts).
+  ...row("ecall", 1, 1, "none"),
 ]);

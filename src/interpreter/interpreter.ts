@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
+import { type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import type { DecodedProgram } from "./predecode.ts";
 import {
   bswap32,
@@ -89,6 +89,9 @@ for (
     LOAD_SIGNED[first + i] = signed[i];
   });
 }
+
+/** `exitArg` of the host exit of an `ecall` (javm profile). */
+export const ECALL_EXIT_ARG = 0xffffffff;
 
 /** Internal opcode that stops the loop at a position (never produced by decoding). */
 const STOP = 255;
@@ -214,9 +217,17 @@ export function interpret(
         case 1: // fallthrough
           pc = next[pc];
           break;
-        case 2: // unlikely (0.8 profiles): a hint, no effect
+        case 2: // unlikely (0.8 profiles): a hint, no effect; it ends the block in javm
+          if (cost[pc] === 1) {
+            pc = next[pc];
+            break;
+          }
           pc = next[pc];
           continue;
+        case 3: // ecall (javm): a host exit, told apart from ecalli by its opcode
+          state.exitArg = ECALL_EXIT_ARG;
+          status = Status.host;
+          break main;
         case 10: // ecalli
           state.exitArg = x[pc] >>> 0;
           status = Status.host;
@@ -974,7 +985,7 @@ export function interpret(
 function accessSlow(memory: Memory, state: MachineState, address: number, n: number, write: boolean): number {
   const bad = memory.check(address, n, write);
   if (bad < 0) return -1;
-  if (bad < LOW_PANIC_LIMIT) return Status.panic;
+  if (bad < memory.panicBelow) return Status.panic;
   state.exitArg = bad - (bad % PAGE_SIZE);
   return Status.fault;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { decodeInstruction, isOpcodePosition, skipTable } from "../isa/decode.ts";
-import { ISA_V072, type IsaProfile, OPCODE_BY_CODE } from "../isa/opcodes.ts";
+import { ISA_V072, type IsaProfile } from "../isa/opcodes.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 
 /** Flat, pc-indexed decoded form of a program (arrays have |c| + 1 entries; the last is the implicit trap). */
@@ -79,7 +79,7 @@ export function predecode(blob: ProgramBlob, profile: IsaProfile = ISA_V072): De
     if (!ins.valid) continue;
     valid[pc] = 1;
     op[pc] = ins.info.code;
-    terminator[pc] = ins.info.terminator ? 1 : 0;
+    terminator[pc] = profile.terminator[ins.info.code];
     ra[pc] = ins.ra * 2;
     rb[pc] = ins.rb * 2;
     rd[pc] = ins.rd * 2;
@@ -92,7 +92,7 @@ export function predecode(blob: ProgramBlob, profile: IsaProfile = ISA_V072): De
   // ϖ: offset 0 and every position right after a terminator, where a valid instruction starts.
   if (n > 0 && valid[0]) blockStart[0] = 1;
   for (let pc = 0; pc < n; pc++) {
-    if (valid[pc] && OPCODE_BY_CODE[op[pc]]!.terminator) {
+    if (valid[pc] && terminator[pc]) {
       const after = next[pc];
       if (after < n && valid[after]) blockStart[after] = 1;
     }

@@ -32,8 +32,9 @@ type Format = "generic" | "spi" | "spi-metadata";
 /** Every opcode of the table, each decoded as itself (unlike an ISA profile, `unlikely` included). */
 const TABLE_PROFILE: IsaProfile = (() => {
   const canonical = new Int16Array(256).fill(-1);
-  for (const o of OPCODES) canonical[o.code] = o.code;
-  return { name: "table", canonical, raw: canonical };
+  const terminator = new Uint8Array(256);
+  for (const o of OPCODES) (canonical[o.code] = o.code, terminator[o.code] = o.terminator ? 1 : 0);
+  return { name: "table", canonical, raw: canonical, terminator };
 })();
 
 /**

@@ -66,6 +66,8 @@ const ROWS: readonly Row[] = [
   [1, "fallthrough", "none", T],
   // Only defined by the 0.8 draft profiles; absent from v0.7.2 (see isaProfiles).
   [2, "unlikely", "none"],
+  // Only defined by the javm profile (capability kernel): management call, operands in registers.
+  [3, "ecall", "none", T],
   [10, "ecalli", "imm"],
   [20, "load_imm_64", "reg_imm64"],
   [30, "store_imm_u8", "imm_imm"],
@@ -246,18 +248,30 @@ export interface IsaProfile {
   readonly canonical: Int16Array;
   /** Canonical opcode → raw byte in this profile, or -1 where the profile lacks it. */
   readonly raw: Int16Array;
+  /** Canonical opcode → 1 if it ends a basic block in this profile (the table's flag, plus the profile's additions). */
+  readonly terminator: Uint8Array;
 }
 
-function makeProfile(name: string, remap: (info: OpcodeInfo) => number): IsaProfile {
+/** Canonical opcodes only the javm profile defines (`ecall`). */
+const JAVM_ONLY: ReadonlySet<number> = new Set([3]);
+
+function makeProfile(
+  name: string,
+  remap: (info: OpcodeInfo) => number,
+  options: { javm?: boolean; terminators?: readonly number[] } = {},
+): IsaProfile {
   const canonical = new Int16Array(256).fill(-1);
   const raw = new Int16Array(256).fill(-1);
+  const terminator = new Uint8Array(256);
   for (const info of OPCODES) {
-    const byte = remap(info);
+    if (info.terminator) terminator[info.code] = 1;
+    const byte = JAVM_ONLY.has(info.code) && !options.javm ? -1 : remap(info);
     if (byte < 0) continue;
     canonical[byte] = info.code;
     raw[info.code] = byte;
   }
-  return Object.freeze({ name, canonical, raw });
+  for (const code of options.terminators ?? []) terminator[code] = 1;
+  return Object.freeze({ name, canonical, raw, terminator });
 }
 
 /**
@@ -298,6 +312,23 @@ export const ISA_V08_DRAFT: IsaProfile = makeProfile("0.8-draft", (o) => {
  * ```
  */
 export const ISA_GAS_VECTORS: IsaProfile = makeProfile("gas-vectors", (o) => (o.code === 2 ? 3 : o.code));
+
+/**
+ * The javm instruction set of the capability kernel (capability-kernel.md §11): v0.7.2's
+ * numbers plus `unlikely` = 2 and `ecall` = 3, without `sbrk`; `unlikely` and `ecalli` end
+ * gas blocks.
+ *
+ * @example
+ * ```ts
+ * import { ISA_JAVM, OPCODE_BY_CODE } from "./opcodes.ts";
+ * console.log(OPCODE_BY_CODE[ISA_JAVM.canonical[3]]!.name, ISA_JAVM.canonical[101]); // ecall -1
+ * ```
+ */
+export const ISA_JAVM: IsaProfile = makeProfile(
+  "javm",
+  (o) => (o.code === 101 || o.code > 230 ? -1 : o.code), // no sbrk, nothing past the GP's range
+  { javm: true, terminators: [2, 10] },
+);
 
 /** Known ISA profiles by name. */
 export const ISA_PROFILES: ReadonlyMap<string, IsaProfile> = new Map(

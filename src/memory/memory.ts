@@ -107,6 +107,12 @@ export class Memory {
   pageCount = 0;
   /** Most pages that may be accessible at once (the `maxMemoryPages` limit). */
   maxPages: number = PAGE_COUNT;
+  /**
+   * Guest accesses failing below this address panic instead of faulting: the GP's 64 KiB
+   * guard zone ({@link LOW_PANIC_LIMIT}); 0 for the capability kernel, where address 0 is
+   * ordinary memory.
+   */
+  panicBelow: number = LOW_PANIC_LIMIT;
 
   private constructor(rotation: number, span: number, pool?: MemoryPool) {
     this.rotation = rotation >>> 0;

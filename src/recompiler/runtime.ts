@@ -7,7 +7,7 @@
  */
 import { type MachineState, sbrk } from "../interpreter/interpreter.ts";
 import type { DecodedProgram } from "../interpreter/predecode.ts";
-import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
+import { type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import { CONTEXT_OFFSET, CTX, RECOMPILER_VERSION } from "./layout.ts";
 import { entryPoints, translate, type Translation } from "./translate.ts";
 import { analyse } from "./analysis.ts";
@@ -330,7 +330,7 @@ export class CompiledMachine {
     const write = (kind & 16) !== 0;
     const memory = this.memory;
     const bad = memory.check(address, n, write);
-    if (bad >= 0) return bad < LOW_PANIC_LIMIT ? 1 : (bad - (bad % PAGE_SIZE)) | 2;
+    if (bad >= 0) return bad < memory.panicBelow ? 1 : (bad - (bad % PAGE_SIZE)) | 2;
     if (write) {
       const bytes = new Uint8Array(n);
       let v = BigInt.asUintN(64, value);

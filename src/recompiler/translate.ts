@@ -11,6 +11,7 @@
  * @module
  */
 import type { DecodedProgram } from "../interpreter/predecode.ts";
+import { ECALL_EXIT_ARG } from "../interpreter/interpreter.ts";
 import { Op, OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import { analyse, type CompiledBlock, type ProgramLayout } from "./analysis.ts";
 import { CONTEXT_OFFSET, CTX, ExitCode } from "./layout.ts";
@@ -509,8 +510,10 @@ class BlockEmitter {
         return this.exit(ExitCode.panic, pc, refund);
       case 1: // fallthrough
         return this.fallTo(p.next[pc]);
-      case 2: // unlikely (0.8 profiles): a hint, no effect
-        return;
+      case 2: // unlikely (0.8 profiles): a hint, no effect; it ends the block in javm
+        return p.cost[pc] === 1 ? this.fallTo(p.next[pc]) : undefined;
+      case 3: // ecall (javm): a host exit like ecalli, with the ecall marker as argument
+        return this.exit(ExitCode.host, pc, refund, ECALL_EXIT_ARG);
       case 10: // ecalli: always the last instruction of its compiled block
         return this.exit(ExitCode.host, pc, refund, x);
       case 20: // load_imm_64

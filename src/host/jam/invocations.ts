@@ -15,6 +15,8 @@ import type { RunObserver } from "../observe.ts";
 import { type HostPolicy, jamRegistry } from "./contexts.ts";
 import type { FetchData, JamHostEnv, LogOptions } from "./general.ts";
 import { RefineContext, type RefineContextOptions } from "./refine.ts";
+import { initialNextFreeId } from "./accumulate_services.ts";
+import { FULL_PARAMS, type ProtocolParams } from "./params.ts";
 import type { ServiceState, StateSnapshot } from "./state.ts";
 
 /** How an invocation ended (Ψ_M's output; a page fault counts as panic). */
@@ -139,12 +141,25 @@ export interface AccumulateOptions extends InvokeOptions {
   state: ServiceState;
   /** Blobs for `fetch` (kinds 0, 1, 14, 15). */
   fetch?: FetchData;
+  /** Protocol constants of the accumulate functions (default: the full chain's). */
+  params?: ProtocolParams;
+  /**
+   * The id `new` hands out first (default: {@link initialNextFreeId} from the service id,
+   * `fetch.entropy` or 32 zero bytes, and the timeslot).
+   */
+  nextFreeId?: number;
 }
 
 /** What {@link accumulate} returns. */
 export interface AccumulateResult extends InvocationResult {
   /** True if the state was rolled back to the exceptional (checkpointed) state. */
   readonly rolledBack: boolean;
+  /**
+   * The accumulation's output hash: a 32-byte halt output, else the last `yield` (of the
+   * regular state on halt, of the checkpointed one otherwise), else undefined. The state
+   * holds it too, with the pending transfers and provisions.
+   */
+  readonly yielded: Uint8Array | undefined;
 }
 
 /**
@@ -166,6 +181,11 @@ export interface AccumulateResult extends InvocationResult {
  */
 export function accumulate(options: AccumulateOptions): AccumulateResult {
   const state = options.state;
+  const params = options.params ?? FULL_PARAMS;
+  const entropy = options.fetch?.entropy ?? new Uint8Array(32);
+  state.beginAccumulation(
+    options.nextFreeId ?? initialNextFreeId(state, options.serviceId, entropy, options.timeslot, params),
+  );
   let exceptional: StateSnapshot = state.snapshot();
   const env: JamHostEnv = {
     context: "accumulate",
@@ -174,6 +194,8 @@ export function accumulate(options: AccumulateOptions): AccumulateResult {
     fetch: options.fetch,
     log: options.log,
     onCheckpoint: () => (exceptional = state.snapshot()),
+    timeslot: options.timeslot,
+    params,
   };
   const count = options.inputCount ?? options.fetch?.accumulateInputs?.length ?? 0;
   const args = concat(encodeVarint(options.timeslot), encodeVarint(options.serviceId), encodeVarint(count));
@@ -187,7 +209,8 @@ export function accumulate(options: AccumulateOptions): AccumulateResult {
   }
   const rolledBack = result.status !== "halt";
   if (rolledBack) state.rollback(exceptional);
-  return { ...result, rolledBack };
+  else if (result.output?.length === 32) state.setYielded(result.output);
+  return { ...result, rolledBack, yielded: state.yielded() };
 }
 
 /** Inputs of {@link isAuthorized}. */
