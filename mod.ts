@@ -81,3 +81,17 @@ export * from "./src/host/jam/params.ts";
 export * from "./src/host/jam/accumulate_privileged.ts";
 export * from "./src/host/jam/accumulate_services.ts";
 export * from "./src/host/jam/accumulate_preimages.ts";
+export {
+  encodePolkaVm,
+  parsePolkaVm,
+  POLKAVM_MAGIC,
+  type PolkaVmExport,
+  type PolkaVmLayout,
+  polkaVmLayout,
+  type PolkaVmLayoutOptions,
+  type PolkaVmProgram,
+  type PolkaVmSection,
+  type PolkaVmSource,
+} from "./src/program/polkavm.ts";
+export * from "./src/host/polkavm.ts";
+export { ISA_POLKAVM_32, ISA_POLKAVM_64 } from "./src/isa/opcodes.ts";

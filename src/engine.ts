@@ -14,6 +14,7 @@ import { DEFAULT_MEMORY_POOL } from "./memory/pool.ts";
 import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
 import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
+import { parsePolkaVm, polkaVmLayout, type PolkaVmProgram } from "./program/polkavm.ts";
 import { ExitCode } from "./recompiler/layout.ts";
 import { LimitError, type Limits, validateLimits } from "./limits.ts";
 import { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./gas/model.ts";
@@ -57,8 +58,11 @@ export const AUTO_HOT_TIER_INSTRUCTIONS = 50_000;
 const SLICE = 4_000_000;
 const now = () => performance.now();
 
-/** Program container formats. `auto` tries generic, then SPI, then SPI with metadata. */
-export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata";
+/**
+ * Program container formats. `auto` takes a file starting with `PVM\0` as `polkavm`, and
+ * otherwise tries generic, then SPI, then SPI with metadata.
+ */
+export type ProgramFormat = "auto" | "generic" | "spi" | "spi-metadata" | "polkavm";
 
 /** Options for {@link Module.load}. */
 export interface LoadOptions {
@@ -111,11 +115,15 @@ export interface InstantiateOptions {
   unmeteredForBenchmarks?: boolean;
   /** Initial `sbrk` heap pointer (default: standard layout's heap end, or the end of the highest mapped low region). */
   heapStart?: number;
+  /** `.polkavm` programs: the page size of the memory layout (default 4096; PolkaVM's DOOM host uses 16384). */
+  pageSize?: number;
 }
 
 /** Gas above this is held as a BigInt reserve and fed to the interpreter in chunks. */
 const GAS_CHUNK = 2 ** 52;
 const U64 = (1n << 64n) - 1n;
+/** The halt (return-to-host) address. */
+const HALT = 0xffff0000;
 
 /**
  * A loaded, validated and pre-decoded program. Immutable; instantiate it any number of times.
@@ -136,6 +144,8 @@ export class Module {
   readonly blob: ProgramBlob;
   /** The standard-program wrapper, for SPI formats. */
   readonly standard: StandardProgram | undefined;
+  /** The PolkaVM container (imports, exports, memory sizes), for the `polkavm` format. */
+  readonly polkavm: PolkaVmProgram | undefined;
   /** The ISA profile the code is decoded with. */
   readonly isa: IsaProfile;
   /** Pre-decoded form used by the interpreter (internal layout; may change between versions). */
@@ -156,10 +166,12 @@ export class Module {
     standard: StandardProgram | undefined,
     isa: IsaProfile,
     gasModel: GasModel,
+    polkavm?: PolkaVmProgram,
   ) {
     this.format = format;
     this.blob = blob;
     this.standard = standard;
+    this.polkavm = polkavm;
     this.isa = isa;
     this.gasModel = gasModel;
     this.decoded = predecode(blob, isa);
@@ -198,14 +210,21 @@ export class Module {
     if (!gasModel) {
       throw new RangeError(`unknown gas model "${options.gasModel}" (known: ${[...GAS_MODELS.keys()].join(", ")})`);
     }
-    const format = options.format ?? "auto";
+    const isPolkaVm = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x56 && bytes[2] === 0x4d &&
+      bytes[3] === 0;
+    const format = options.format === "auto" || options.format === undefined
+      ? (isPolkaVm ? "polkavm" : "auto")
+      : options.format;
+    if (format === "polkavm") {
+      // The container names its own ISA; an explicit `isa` option overrides it.
+      const program = parsePolkaVm(bytes);
+      const profile = options.isa === undefined ? program.isa : isa;
+      return new Module(format, program.blob, undefined, profile, gasModel, program);
+    }
     if (format === "generic") return new Module(format, parseBlob(bytes), undefined, isa, gasModel);
     if (format === "spi" || format === "spi-metadata") {
       const standard = parseStandardProgram(bytes, { metadata: format === "spi-metadata" });
       return new Module(format, standard.blob, standard, isa, gasModel);
-    }
-    if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x56 && bytes[2] === 0x4d && bytes[3] === 0) {
-      throw new ProgramError("this is a PolkaVM .polkavm container, which pvmkit cannot load yet", 0);
     }
     const failures: ProgramError[] = [];
     for (const candidate of ["generic", "spi", "spi-metadata"] as const) {
@@ -241,6 +260,20 @@ export class Module {
     } else if (options.args && options.args.length > 0) {
       throw new TypeError("arguments can only be given to a standard (SPI) program");
     }
+    let polkavmLayout: ReturnType<typeof polkaVmLayout> | undefined;
+    if (this.polkavm) {
+      if (options.memory) {
+        throw new TypeError("memory regions cannot be given for a .polkavm program: it has its own layout");
+      }
+      if (options.args && options.args.length > 0) {
+        throw new TypeError("a .polkavm program takes arguments in registers");
+      }
+      polkavmLayout = polkaVmLayout(this.polkavm, { pageSize: options.pageSize });
+      regions = polkavmLayout.regions;
+      registers[0] = BigInt(HALT);
+      registers[1] = BigInt(polkavmLayout.stackTop);
+      heap ??= polkavmLayout.heapBase;
+    }
     heap ??= defaultHeapStart(regions);
     options.registers?.forEach((v, i) => {
       if (v !== undefined) registers[i] = toU64(v, `register ${i}`);
@@ -263,6 +296,9 @@ export class Module {
       backend,
       limits,
     );
+    if (polkavmLayout) {
+      instance.usePolkaVmConventions(this.polkavm!.bits === 32, polkavmLayout.heapLimit, polkavmLayout.pageSize);
+    }
     if (options.unmeteredForBenchmarks) instance.meterGas = false;
     if (options.tierUpAfter !== undefined) instance.tierUpAfter(options.tierUpAfter);
     return instance;
@@ -389,6 +425,15 @@ export class Instance {
       this.state.gas = Number(g);
       this.gasReserve = 0n;
     }
+  }
+
+  /**
+   * @internal PolkaVM programs: 32-bit registers (sign-extended) if `isa32`, and `sbrk` returning
+   * the new heap end, growing up to `heapLimit` in pages of `pageSize`.
+   */
+  usePolkaVmConventions(isa32: boolean, heapLimit: number, pageSize: number): void {
+    this.state.isa32 = isa32;
+    this.state.polkavmHeap = { limit: heapLimit, pageSize };
   }
 
   /** The current `sbrk` heap pointer. */

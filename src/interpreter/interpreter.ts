@@ -19,6 +19,7 @@ import {
   divS64,
   divU64,
   mul64,
+  mulUpper32,
   mulUpperSS,
   mulUpperSU,
   mulUpperUU,
@@ -30,6 +31,7 @@ import {
   shl64,
   shr64,
 } from "./wide.ts";
+import { memset } from "./memset.ts";
 
 /** Exit status codes (equal to the GP's inner-PVM outcome codes where those exist). */
 export const Status = {
@@ -60,6 +62,18 @@ export interface MachineState {
    * again; it is cleared when a terminator moves on to the next block.
    */
   charged?: boolean;
+  /** PolkaVM 32-bit ISA: registers hold sign-extended 32-bit values (read by `memset`). */
+  isa32?: boolean;
+  /** PolkaVM's `sbrk` convention (returns the new heap end, grows up to a limit); GP's when absent. */
+  polkavmHeap?: PolkaVmHeap;
+}
+
+/** The heap of a PolkaVM program: `sbrk` grows it from `state.heap` up to `limit`, mapping whole pages. */
+export interface PolkaVmHeap {
+  /** Highest heap end `sbrk` may reach. */
+  readonly limit: number;
+  /** The program's page size: the heap is mapped in whole pages of it. */
+  readonly pageSize: number;
 }
 
 /** What the interpreter charges: per-instruction (default) or per-block, from a GasSchedule. */
@@ -192,6 +206,8 @@ export function interpret(
       const affordable = budget < gas ? budget : gas;
       if (affordable < 1) {
         state.pc = pc;
+        // A finished block leaves nothing paid for ahead: the recompiler may take over here.
+        state.charged = charged;
         if (gas >= 1) {
           state.gas = gas;
           return Status.paused;
@@ -465,7 +481,7 @@ export function interpret(
           d = rd[pc];
           const result = sbrk(memory, state, r[ra[pc]], r[ra[pc] + 1]);
           r[d] = result;
-          r[d + 1] = 0;
+          r[d + 1] = state.isa32 ? r[d] >> 31 : 0;
           u8 = memory.u8;
           view = memory.view;
           perms = memory.permBase;
@@ -942,6 +958,26 @@ export function interpret(
           pc = next[pc];
           continue;
         }
+        // ---- PolkaVM-only instructions ----
+        case 240: // memset
+          status = memset(memory, state, Status.panic, Status.fault);
+          if (status >= 0) break main;
+          pc = next[pc];
+          continue;
+        case 241: // mul_upper_s_s_32
+        case 242: // mul_upper_u_u_32
+        case 243: // mul_upper_s_u_32
+          d = rd[pc];
+          r[d] = mulUpper32(o - 241, r[ra[pc]], r[rb[pc]]);
+          r[d + 1] = r[d] >> 31;
+          pc = next[pc];
+          continue;
+        case 244: // reverse_bytes_32
+          d = rd[pc];
+          r[d] = bswap32(r[ra[pc]]);
+          r[d + 1] = r[d] >> 31;
+          pc = next[pc];
+          continue;
         case STOP: {
           // The first instruction of a partly paid block that was not paid for.
           op[stopAt] = stopSaved;
@@ -1025,6 +1061,7 @@ function zeroWidthTableTarget(program: DecodedProgram): number {
  * host cannot allocate returns 0 and changes nothing.
  */
 export function sbrk(memory: Memory, state: MachineState, lo: number, hi: number): number {
+  if (state.polkavmHeap) return sbrkPolkaVm(memory, state, state.polkavmHeap, lo);
   const size = lo >>> 0;
   const old = state.heap;
   if (hi !== 0 || old + size > 2 ** 32) return 0;
@@ -1045,4 +1082,30 @@ export function sbrk(memory: Memory, state: MachineState, lo: number, hi: number
   }
   state.heap = end;
   return old;
+}
+
+/**
+ * `sbrk` with PolkaVM's convention: grow the heap by the low 32 bits of the size and return
+ * the new end (`sbrk 0` returns the current end); a request past the heap's limit returns
+ * 0 and changes nothing. Pages are mapped writable, in whole program pages, as the end
+ * passes them.
+ */
+function sbrkPolkaVm(memory: Memory, state: MachineState, heap: PolkaVmHeap, lo: number): number {
+  const end = state.heap + (lo >>> 0);
+  if (end > heap.limit) return 0;
+  const mappedTo = Math.ceil(state.heap / heap.pageSize) * heap.pageSize;
+  const needTo = Math.ceil(end / heap.pageSize) * heap.pageSize;
+  if (needTo > mappedTo) {
+    const pages = (needTo - mappedTo) / PAGE_SIZE;
+    if (memory.pageCount + pages > memory.maxPages) return 0; // the maxMemoryPages limit
+    try {
+      memory.map(mappedTo, needTo - mappedTo, "write");
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      memory.map(mappedTo, needTo - mappedTo, "none");
+      return 0;
+    }
+  }
+  state.heap = end;
+  return end;
 }

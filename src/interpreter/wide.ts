@@ -210,3 +210,14 @@ export function rotr64(r: Int32Array, d: number, al: number, ah: number, s: numb
     r[d + 1] = (ah >>> s) | (al << (32 - s));
   }
 }
+
+/**
+ * High 32 bits of the product of the low words of a and b (32-bit ISA `mul_upper_*`),
+ * as a signed 32-bit number: `kind` 0 signed × signed, 1 unsigned × unsigned, 2 signed × unsigned.
+ */
+export function mulUpper32(kind: number, a: number, b: number): number {
+  let high = mulHighU32(a, b);
+  if (kind !== 1 && a < 0) high -= b; // a was read as a + 2^32: take b·2^32 back off
+  if (kind === 0 && b < 0) high -= a;
+  return high | 0;
+}

@@ -205,7 +205,18 @@ const ROWS: readonly Row[] = [
   [228, "max_u", "reg_reg_reg"],
   [229, "min", "reg_reg_reg"],
   [230, "min_u", "reg_reg_reg"],
+  // PolkaVM-only instructions (canonical numbers outside the GP's range; raw bytes come from
+  // the PolkaVM profiles below). memset: fill A2 bytes at A0 with the low byte of A1.
+  [240, "memset", "none"],
+  // The 32-bit ISA's high products and byte reversal: on the low words, result sign-extended.
+  [241, "mul_upper_s_s_32", "reg_reg_reg"],
+  [242, "mul_upper_u_u_32", "reg_reg_reg"],
+  [243, "mul_upper_s_u_32", "reg_reg_reg"],
+  [244, "reverse_bytes_32", "reg_reg"],
 ];
+
+/** First canonical number of the PolkaVM-only rows (no GP profile defines them). */
+const POLKAVM_ONLY = 240;
 
 /** Every instruction, in canonical opcode order. */
 export const OPCODES: readonly OpcodeInfo[] = ROWS.map(([code, name, operands, terminator]) =>
@@ -284,7 +295,7 @@ function makeProfile(
  * console.log(ISA_V072.canonical[2]); // -1 (unlikely is not in 0.7.2)
  * ```
  */
-export const ISA_V072: IsaProfile = makeProfile("0.7.2", (o) => o.code === 2 ? -1 : o.code);
+export const ISA_V072: IsaProfile = makeProfile("0.7.2", (o) => o.code === 2 || o.code >= POLKAVM_ONLY ? -1 : o.code);
 
 /**
  * The GP 0.8 draft (PR #508): `unlikely` = 2, `sbrk` removed, and the opcodes from
@@ -297,7 +308,7 @@ export const ISA_V072: IsaProfile = makeProfile("0.7.2", (o) => o.code === 2 ? -
  * ```
  */
 export const ISA_V08_DRAFT: IsaProfile = makeProfile("0.8-draft", (o) => {
-  if (o.code === 101) return -1; // sbrk
+  if (o.code === 101 || o.code >= POLKAVM_ONLY) return -1; // sbrk, PolkaVM-only rows
   return o.code >= 102 && o.code <= 111 ? o.code - 1 : o.code;
 });
 
@@ -311,7 +322,53 @@ export const ISA_V08_DRAFT: IsaProfile = makeProfile("0.8-draft", (o) => {
  * console.log(OPCODE_BY_CODE[ISA_GAS_VECTORS.canonical[3]]!.name); // unlikely
  * ```
  */
-export const ISA_GAS_VECTORS: IsaProfile = makeProfile("gas-vectors", (o) => (o.code === 2 ? 3 : o.code));
+export const ISA_GAS_VECTORS: IsaProfile = makeProfile(
+  "gas-vectors",
+  (o) => (o.code >= POLKAVM_ONLY ? -1 : o.code === 2 ? 3 : o.code),
+);
+
+/**
+ * PolkaVM's 64-bit ISA (`.polkavm` blob version 0): v0.7.2's numbers plus `memset` = 2.
+ *
+ * @example
+ * ```ts
+ * import { ISA_POLKAVM_64, OPCODE_BY_CODE } from "./opcodes.ts";
+ * console.log(OPCODE_BY_CODE[ISA_POLKAVM_64.canonical[2]]!.name); // memset
+ * ```
+ */
+export const ISA_POLKAVM_64: IsaProfile = makeProfile("polkavm-64", (o) => {
+  if (o.code === 2 || (o.code > POLKAVM_ONLY)) return -1; // no unlikely, no 32-bit variants
+  return o.code === POLKAVM_ONLY ? 2 : o.code;
+});
+
+/** Canonical opcodes PolkaVM's 32-bit ISA lacks (64-bit-only instructions). */
+const ONLY_64 = new Set([
+  ...[20, 33, 56, 58, 62, 73, 102, 104, 106, 123, 128, 130, 220, 222],
+  ...Array.from({ length: 11 }, (_, i) => 149 + i), // add_imm_64 … rot_r_64_imm_alt
+  ...Array.from({ length: 10 }, (_, i) => 200 + i), // add_64 … shar_r_64
+]);
+
+/** 32-bit ISA: the raw byte of a GP instruction means its 32-bit variant (canonical number). */
+const VARIANT_32: ReadonlyMap<number, number> = new Map([[213, 241], [214, 242], [215, 243], [111, 244]]);
+
+/**
+ * PolkaVM's 32-bit ISA (`.polkavm` blob version 1, e.g. DOOM): a subset of v0.7.2's numbers
+ * (no 64-bit-only instructions), `memset` = 2, and the bytes of `mul_upper_*` and
+ * `reverse_bytes` meaning their 32-bit variants. Registers hold sign-extended 32-bit values.
+ *
+ * @example
+ * ```ts
+ * import { ISA_POLKAVM_32, OPCODE_BY_CODE } from "./opcodes.ts";
+ * console.log(OPCODE_BY_CODE[ISA_POLKAVM_32.canonical[213]]!.name); // mul_upper_s_s_32
+ * console.log(ISA_POLKAVM_32.canonical[200]); // -1 (add_64 is 64-bit only)
+ * ```
+ */
+export const ISA_POLKAVM_32: IsaProfile = makeProfile("polkavm-32", (o) => {
+  if (o.code === POLKAVM_ONLY) return 2; // memset
+  if (o.code > POLKAVM_ONLY) return [...VARIANT_32].find(([, variant]) => variant === o.code)![0];
+  if (o.code === 2 || ONLY_64.has(o.code) || VARIANT_32.has(o.code)) return -1;
+  return o.code;
+});
 
 /**
  * The javm instruction set of the capability kernel (capability-kernel.md §11): v0.7.2's
@@ -332,5 +389,5 @@ export const ISA_JAVM: IsaProfile = makeProfile(
 
 /** Known ISA profiles by name. */
 export const ISA_PROFILES: ReadonlyMap<string, IsaProfile> = new Map(
-  [ISA_V072, ISA_V08_DRAFT, ISA_GAS_VECTORS].map((p) => [p.name, p]),
+  [ISA_V072, ISA_V08_DRAFT, ISA_GAS_VECTORS, ISA_POLKAVM_64, ISA_POLKAVM_32].map((p) => [p.name, p]),
 );

@@ -274,7 +274,7 @@ export class CompiledMachine {
           const v = BigInt.asUintN(64, size);
           const result = sbrk(memory, state, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
           this.perm.value = memory.permBase;
-          return BigInt(result);
+          return state.isa32 ? BigInt(result | 0) : BigInt(result);
         },
       },
     });

@@ -549,6 +549,28 @@ class BlockEmitter {
         this.getReg(a);
         c.call(this.ctx.fSbrk);
         return this.setReg(d);
+      case 240: // memset (PolkaVM): the interpreter runs it, and the rest of its block
+        return this.exit(ExitCode.interpret, pc, refund + (this.ctx.blockCost ? 0 : 1));
+      case 241: // mul_upper_s_s_32: high word of s32 × s32, sign-extended
+      case 242: // mul_upper_u_u_32: of u32 × u32
+      case 243: // mul_upper_s_u_32: of s32 × u32
+        this.getReg(a);
+        if (o === 242) c.i64Const(0xffffffff), c.op(W.i64_and);
+        else c.op(W.i64_extend32_s);
+        this.getReg(b);
+        if (o === 241) c.op(W.i64_extend32_s);
+        else c.i64Const(0xffffffff), c.op(W.i64_and);
+        c.op(W.i64_mul);
+        c.i64Const(32);
+        c.op(o === 242 ? W.i64_shr_u : W.i64_shr_s);
+        c.op(W.i64_extend32_s);
+        return this.setReg(d);
+      case 244: // reverse_bytes_32: bswap of the low word, sign-extended
+        this.getReg(a);
+        c.call(this.ctx.fBswap);
+        c.i64Const(32);
+        c.op(W.i64_shr_s);
+        return this.setReg(d);
     }
     if ((o >= 81 && o <= 90) || (o >= 170 && o <= 175)) return this.branch(pc, o);
     if ((o >= 30 && o <= 33) || (o >= 70 && o <= 73)) return this.storeImmediate(pc, o, refund);
