@@ -14,10 +14,13 @@ import { ProgramError } from "../program/errors.ts";
 import { VERSION } from "../version.ts";
 import { InputError, UsageError } from "./_args.ts";
 import { type CliIo, processIo } from "./_output.ts";
+import { ACCUMULATE_HELP, accumulateCommand } from "./accumulate.ts";
 import { ASM_HELP, asmCommand } from "./asm.ts";
+import { AUTHORIZE_HELP, authorizeCommand } from "./authorize.ts";
 import { COMPILE_HELP, compileCommand } from "./compile.ts";
 import { DISASM_HELP, disasmCommand } from "./disasm.ts";
 import { GAS_HELP, gasCommand } from "./gas.ts";
+import { REFINE_HELP, refineCommand } from "./refine.ts";
 import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
 import { fileWasmStore, WASM_CACHE_ENV } from "./_wasm_cache.ts";
@@ -64,6 +67,24 @@ const COMMANDS: readonly Command[] = [
     summary: "list every basic block's gas cost; --explain draws a block's pipeline timeline",
     help: GAS_HELP,
     run: gasCommand,
+  },
+  {
+    name: "refine",
+    summary: "run a service's refine with the JAM Refine host functions",
+    help: REFINE_HELP,
+    run: refineCommand,
+  },
+  {
+    name: "accumulate",
+    summary: "run a service's accumulate on a JSON state (saved back)",
+    help: ACCUMULATE_HELP,
+    run: accumulateCommand,
+  },
+  {
+    name: "authorize",
+    summary: "run an authorizer's is-authorized",
+    help: AUTHORIZE_HELP,
+    run: authorizeCommand,
   },
 ];
 

@@ -16,6 +16,7 @@
  * @module
  */
 import type { Exit } from "../engine.ts";
+import { type HostCallObserver, observeMachine } from "./observe.ts";
 
 /** WHAT (2^64 − 2): the answer in r7 for an unknown or unavailable host function. */
 export const WHAT_RESULT = (1n << 64n) - 2n;
@@ -269,6 +270,11 @@ export interface HostCallEvent {
 export interface RunWithHostOptions {
   /** Called after every host call (for logging and tracing). */
   onCall?: (event: HostCallEvent) => void;
+  /**
+   * Hears every host call in detail: the machine at the call, the guest memory the host
+   * read and wrote, the registers it set (see {@link HostCallObserver}).
+   */
+  observer?: HostCallObserver;
 }
 
 /** A machine {@link runWithHost} can drive: a {@link HostMachine} that runs to an {@link Exit}. */
@@ -296,7 +302,7 @@ export function runWithHost(machine: RunnableMachine, registry: HostRegistry, op
   for (;;) {
     const exit = machine.run();
     if (exit.kind !== "host") return exit;
-    const outcome = callHost(machine, registry, exit.pc, exit.call, exit.gas, options.onCall);
+    const outcome = callHost(machine, registry, exit.pc, exit.call, exit.gas, options.onCall, options.observer);
     if (outcome.kind !== "continue") return { kind: outcome.kind, pc: exit.pc, gas: machine.gas };
   }
 }
@@ -304,6 +310,8 @@ export function runWithHost(machine: RunnableMachine, registry: HostRegistry, op
 /**
  * Answer one host call on a machine stopped at a host exit: charge, call, report.
  * Returns the outcome; for `oog` the machine's gas is left negative (gas − cost), per the GP.
+ * With an `observer`, the function works on an {@link observeMachine} view, so the
+ * observer hears each read, write and register set (WHAT for an unknown id included).
  *
  * @example
  * ```ts
@@ -320,7 +328,15 @@ export function callHost(
   id: number,
   gasBefore: bigint,
   onCall?: (event: HostCallEvent) => void,
+  observer?: HostCallObserver,
 ): HostOutcome {
+  if (observer) {
+    const registers = Array.from({ length: 13 }, (_, i) => machine.getRegister(i));
+    observer.onEnter?.({ id, pc, gas: gasBefore, registers });
+    const report = observer.onCall?.bind(observer);
+    const both = onCall && report ? (e: HostCallEvent) => (onCall(e), report(e)) : onCall ?? report;
+    return callHost(observeMachine(machine, observer), registry, pc, id, gasBefore, both);
+  }
   const args = onCall ? [7, 8, 9, 10, 11, 12].map((i) => machine.getRegister(i)) : [];
   const spec = registry.resolve(id);
   const cost = spec === undefined

@@ -655,6 +655,11 @@ export interface ReplayResult {
  * After an `OOG` the GP reports gas −1 while traces print unsigned gas, so the final gas
  * of an `OOG` is compared after clamping both sides at 0.
  *
+ * A run that a host call ended (the host panicked it, or it ran out of gas paying for the
+ * call) is written with its final line at that `ecalli`'s pc and the gas the call left:
+ * when the last host call is followed by such a `HALT`, `PANIC` or `OOG` line, the replay
+ * checks it without resuming the guest.
+ *
  * @throws {ProgramError} never: an unloadable program is reported as a `program` mismatch.
  *
  * @example
@@ -743,8 +748,9 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
 
   // ---- run ----
   let steps = 0;
+  let hostEnded: Exit | undefined;
   for (;;) {
-    const exit = vm.run();
+    const exit = hostEnded ?? vm.run();
     const step = steps + 1;
     const expected = trace.hostCalls[steps];
     if (exit.kind !== "host" || !expected) {
@@ -829,7 +835,23 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
     for (const set of expected.setRegisters) vm.setRegister(set.index, set.value);
     if (expected.setGas !== undefined) vm.gas = expected.setGas;
     steps++;
+    if (steps === trace.hostCalls.length) hostEnded = endedInHostCall(trace, expected, vm.gas);
   }
+}
+
+/**
+ * The exit of a run the last host call ended (a host panic, or out of gas paying for the
+ * call), or undefined if the guest resumes after it: the final line is a PANIC, OOG or
+ * HALT at that `ecalli`'s pc with the gas the call left (an `ecalli` itself never ends a
+ * run there otherwise, and running on from it costs gas).
+ */
+function endedInHostCall(trace: Trace, last: TraceHostCall, gas: bigint): Exit | undefined {
+  const t = trace.termination;
+  if (t.pc !== last.pc || t.status === "FAULT") return undefined;
+  const clamp = (g: bigint) => (t.status === "OOG" && g < 0n ? 0n : g);
+  if (clamp(gas) !== clamp(t.gas)) return undefined;
+  const kind = t.status === "HALT" ? "halt" : t.status === "OOG" ? "oog" : "panic";
+  return { kind, pc: t.pc, gas };
 }
 
 function loadProgram(bytes: Uint8Array, options: ReplayOptions): Module {

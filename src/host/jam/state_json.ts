@@ -1,0 +1,270 @@
+/**
+ * A small JSON format for service state, used by `pvmkit accumulate|refine --state FILE`:
+ * accounts with their info, storage, preimages and preimage requests ("lookups").
+ *
+ * ```json
+ * {
+ *   "services": {
+ *     "7": {
+ *       "info": { "balance": "1000000", "codeHash": "0x00…", "minAccumulateGas": "0", "minMemoGas": "0",
+ *                 "gratis": "0", "created": 0, "lastAccumulation": 0, "parent": 0, "items": 1, "octets": "40" },
+ *       "storage": { "0x6b6579": "0x76616c7565" },
+ *       "preimages": { "0x<32-byte hash>": "0x<blob>" },
+ *       "lookups": [{ "hash": "0x<32-byte hash>", "length": 5, "slots": [10] }]
+ *     }
+ *   }
+ * }
+ * ```
+ *
+ * Service ids are decimal keys; bytes are `0x` hex; 64-bit numbers are decimal strings
+ * (plain JSON numbers are accepted when they are safe integers). Every `info` field is
+ * optional (zero by default; `codeHash` 32 zero bytes). `items` and `octets` are derived
+ * from the storage unless given, in which case the given values are kept.
+ *
+ * @module
+ */
+import type { ServiceInfo, ServiceState } from "./state.ts";
+import { InMemoryServiceState } from "./state.ts";
+
+/**
+ * A state file that cannot be used: `path` names the offending JSON field.
+ *
+ * @example
+ * ```ts
+ * import { stateFromJson, StateJsonError } from "./state_json.ts";
+ * try {
+ *   stateFromJson({ services: { "1": { storage: { "0x01": "zz" } } } });
+ * } catch (e) {
+ *   console.log(e instanceof StateJsonError, (e as StateJsonError).path); // true services.1.storage.0x01
+ * }
+ * ```
+ */
+export class StateJsonError extends Error {
+  /** Dotted path of the bad field. */
+  readonly path: string;
+
+  /** An error about the field at `path`. */
+  constructor(path: string, reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = "StateJsonError";
+    this.path = path;
+  }
+}
+
+/** A state loaded from JSON: the state itself, and what {@link stateToJson} writes back. */
+export interface JsonServiceState {
+  /** The state (an {@link InMemoryServiceState} that remembers which entries were ever set). */
+  readonly state: ServiceState;
+  /** Service ids, storage keys, preimage hashes and requests loaded or set since. */
+  readonly known: KnownEntries;
+}
+
+/** The entries a {@link JsonServiceState} has seen, per service (hex keys). */
+export interface KnownEntries {
+  /** Service id → its storage keys, preimage hashes and request keys (`hash:length`). */
+  readonly services: Map<number, { storage: Set<string>; preimages: Set<string>; requests: Set<string> }>;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+function fail(path: string, reason: string): never {
+  throw new StateJsonError(path, reason);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function hexBytes(v: unknown, path: string, length?: number): Uint8Array {
+  if (typeof v !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(v)) fail(path, "expected 0x-prefixed hex bytes");
+  const out = new Uint8Array((v.length - 2) / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(v.slice(2 + 2 * i, 4 + 2 * i), 16);
+  if (length !== undefined && out.length !== length) fail(path, `expected ${length} bytes, got ${out.length}`);
+  return out;
+}
+
+function u64(v: unknown, path: string, max = U64_MAX): bigint {
+  let value: bigint;
+  if (typeof v === "number" && Number.isSafeInteger(v)) value = BigInt(v);
+  else if (typeof v === "string" && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) value = BigInt(v);
+  else return fail(path, "expected a non-negative integer (a decimal string for 64-bit values)");
+  if (value < 0n || value > max) fail(path, `${v} is out of range (0..${max})`);
+  return value;
+}
+
+const u32 = (v: unknown, path: string) => Number(u64(v, path, 0xffffffffn));
+
+const hex = (b: Uint8Array) => "0x" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** A state that records the entries set on it, so they can be listed for saving. */
+function trackingState(known: KnownEntries): ServiceState {
+  const inner = new InMemoryServiceState();
+  const entry = (service: number) => {
+    let e = known.services.get(service);
+    if (!e) known.services.set(service, e = { storage: new Set(), preimages: new Set(), requests: new Set() });
+    return e;
+  };
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      switch (property) {
+        case "setInfo":
+          return (service: number, info: ServiceInfo) => (target.setInfo(service, info), void entry(service));
+        case "setStorage":
+          return (service: number, key: Uint8Array, v: Uint8Array | undefined) => {
+            target.setStorage(service, key, v);
+            entry(service).storage.add(hex(key));
+          };
+        case "setPreimage":
+          return (service: number, hash: Uint8Array, blob: Uint8Array | undefined) => {
+            target.setPreimage(service, hash, blob);
+            entry(service).preimages.add(hex(hash));
+          };
+        case "setRequest":
+          return (service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined) => {
+            target.setRequest(service, hash, length, slots);
+            entry(service).requests.add(`${hex(hash)}:${length}`);
+          };
+        default:
+          return value.bind(target);
+      }
+    },
+  });
+}
+
+/**
+ * Load a state from its JSON form (already parsed).
+ *
+ * @throws {StateJsonError} naming the field that is malformed.
+ *
+ * @example
+ * ```ts
+ * import { stateFromJson } from "./state_json.ts";
+ * const { state } = stateFromJson({ services: { "7": { info: { balance: "1000" }, storage: { "0x01": "0x0203" } } } });
+ * console.log(state.info(7)?.balance, state.info(7)?.items, state.storage(7, new Uint8Array([1]))); // 1000n 1 Uint8Array(2) [ 2, 3 ]
+ * ```
+ */
+export function stateFromJson(json: unknown): JsonServiceState {
+  const known: KnownEntries = { services: new Map() };
+  const state = trackingState(known);
+  if (!isObject(json)) fail("(top level)", "expected an object with a services field");
+  const services = json.services ?? {};
+  if (!isObject(services)) fail("services", "expected an object keyed by service id");
+  for (const [id, account] of Object.entries(services)) {
+    const at = `services.${id}`;
+    if (!/^[0-9]+$/.test(id)) fail(at, "a service id must be a decimal integer");
+    const service = u32(id, at);
+    if (!isObject(account)) fail(at, "expected an object");
+    const info = account.info ?? {};
+    if (!isObject(info)) fail(`${at}.info`, "expected an object");
+    const field = (name: string, parse: (v: unknown, p: string) => unknown, fallback: unknown) =>
+      info[name] === undefined ? fallback : parse(info[name], `${at}.info.${name}`);
+    const parsed: ServiceInfo = InMemoryServiceState.emptyInfo({
+      codeHash: field("codeHash", (v, p) => hexBytes(v, p, 32), new Uint8Array(32)) as Uint8Array,
+      balance: field("balance", u64, 0n) as bigint,
+      minAccumulateGas: field("minAccumulateGas", u64, 0n) as bigint,
+      minMemoGas: field("minMemoGas", u64, 0n) as bigint,
+      gratis: field("gratis", u64, 0n) as bigint,
+      created: field("created", u32, 0) as number,
+      lastAccumulation: field("lastAccumulation", u32, 0) as number,
+      parent: field("parent", u32, 0) as number,
+    });
+    state.setInfo(service, parsed);
+    const storage = account.storage ?? {};
+    if (!isObject(storage)) fail(`${at}.storage`, "expected an object of 0x key: 0x value");
+    for (const [key, value] of Object.entries(storage)) {
+      const k = hexBytes(key, `${at}.storage (key ${key})`);
+      state.setStorage(service, k, hexBytes(value, `${at}.storage.${key}`));
+    }
+    const preimages = account.preimages ?? {};
+    if (!isObject(preimages)) fail(`${at}.preimages`, "expected an object of 0x hash: 0x blob");
+    for (const [hash, blob] of Object.entries(preimages)) {
+      state.setPreimage(
+        service,
+        hexBytes(hash, `${at}.preimages (key ${hash})`, 32),
+        hexBytes(blob, `${at}.preimages.${hash}`),
+      );
+    }
+    const lookups = account.lookups ?? [];
+    if (!Array.isArray(lookups)) fail(`${at}.lookups`, "expected an array of { hash, length, slots }");
+    lookups.forEach((l, i) => {
+      const p = `${at}.lookups.${i}`;
+      if (!isObject(l)) fail(p, "expected an object { hash, length, slots }");
+      const slots = l.slots;
+      if (!Array.isArray(slots) || slots.length > 3) fail(`${p}.slots`, "expected an array of at most 3 timeslots");
+      state.setRequest(
+        service,
+        hexBytes(l.hash, `${p}.hash`, 32),
+        u32(l.length, `${p}.length`),
+        slots.map((s, j) => u32(s, `${p}.slots.${j}`)),
+      );
+    });
+    if (info.items !== undefined || info.octets !== undefined) {
+      const now = state.info(service)!;
+      state.setInfo(service, {
+        ...now,
+        items: info.items === undefined ? now.items : u32(info.items, `${at}.info.items`),
+        octets: info.octets === undefined ? now.octets : u64(info.octets, `${at}.info.octets`),
+      });
+    }
+  }
+  return { state, known };
+}
+
+/**
+ * The JSON form of a state loaded with {@link stateFromJson}: every service, storage
+ * entry, preimage and request it held or was given since (deleted ones left out).
+ *
+ * @example
+ * ```ts
+ * import { stateFromJson, stateToJson } from "./state_json.ts";
+ * const loaded = stateFromJson({ services: { "7": { info: { balance: "1000" } } } });
+ * loaded.state.setStorage(7, new Uint8Array([1]), new Uint8Array([2]));
+ * const json = stateToJson(loaded) as { services: Record<string, { storage: unknown; info: { items: number } }> };
+ * console.log(json.services["7"].storage, json.services["7"].info.items); // { "0x01": "0x02" } 1
+ * ```
+ */
+export function stateToJson(loaded: JsonServiceState): unknown {
+  const { state, known } = loaded;
+  const services: Record<string, unknown> = {};
+  for (const service of [...known.services.keys()].sort((a, b) => a - b)) {
+    const info = state.info(service);
+    if (!info) continue;
+    const entry = known.services.get(service)!;
+    const storage: Record<string, string> = {};
+    for (const key of [...entry.storage].sort()) {
+      const value = state.storage(service, hexBytes(key, "key"));
+      if (value) storage[key] = hex(value);
+    }
+    const preimages: Record<string, string> = {};
+    for (const hash of [...entry.preimages].sort()) {
+      const blob = state.preimage(service, hexBytes(hash, "hash"));
+      if (blob) preimages[hash] = hex(blob);
+    }
+    const lookups: unknown[] = [];
+    for (const request of [...entry.requests].sort()) {
+      const [hash, length] = request.split(":");
+      const slots = state.request(service, hexBytes(hash, "hash"), Number(length));
+      if (slots) lookups.push({ hash, length: Number(length), slots: [...slots] });
+    }
+    services[String(service)] = {
+      info: {
+        codeHash: hex(info.codeHash),
+        balance: info.balance.toString(),
+        minAccumulateGas: info.minAccumulateGas.toString(),
+        minMemoGas: info.minMemoGas.toString(),
+        gratis: info.gratis.toString(),
+        created: info.created,
+        lastAccumulation: info.lastAccumulation,
+        parent: info.parent,
+        items: info.items,
+        octets: info.octets.toString(),
+      },
+      storage,
+      preimages,
+      lookups,
+    };
+  }
+  return { services };
+}
