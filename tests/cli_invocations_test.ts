@@ -428,3 +428,58 @@ describe("pvmkit refine/accumulate/authorize: help and errors", () => {
     assert.equal((await cli("accumulate", code, "--format", "generic")).code, 2);
   });
 });
+
+describe("pvmkit run: --trace-host and --record-trace", () => {
+  // SPI with metadata; pc 0: ecalli 5 ; ecalli 6 ; jump_ind r0 (halt)
+  const program = file(
+    "two-calls.pvm",
+    spi({ stack: 4096, blob: asm(I.ecalli(5), I.ecalli(6), I.jumpInd(0)).bytes, metadata: [] }),
+  );
+  for (const backend of BACKENDS) {
+    it(`skipped host calls are traced and recorded; the trace replays (${backend})`, async () => {
+      const traceOut = join(dir, `run-${backend}.trace`);
+      const r = await cli(
+        "run",
+        program,
+        "--host-calls",
+        "skip",
+        "--trace-host",
+        "--record-trace",
+        traceOut,
+        "--args",
+        "0x0102",
+        "--backend",
+        backend,
+      );
+      assert.equal(r.code, 0, r.err);
+      const lines = r.err.trim().split("\n");
+      assert.equal(lines.length, 2);
+      // skip mode: WHAT for no extra gas; gas 10_000_000 − 1 per ecalli
+      assert.match(
+        lines[0],
+        /^host #1 unknown \(5\) pc=0 r7=0xfeff0000 r8=0x2 .* -> r7=0xfffffffffffffffe r8=0x2 gas 9999999 -> 9999999$/,
+      );
+      assert.match(
+        lines[1],
+        /^host #2 unknown \(6\) pc=2 r7=0xfffffffffffffffe r8=0x2 .* -> r7=0xfffffffffffffffe r8=0x2 gas 9999998 -> 9999998$/,
+      );
+      const text = readFileSync(traceOut, "utf8").split("\n");
+      assert.deepEqual(text.slice(1, 3), [
+        "memwrite 0xfeff0000 len=2 <- 0x0102",
+        "start pc=0 gas=10000000 r00=0xffff0000 r01=0xfefe0000 r07=0xfeff0000 r08=0x2",
+      ]);
+      assert.equal(text[4], "setreg r07 <- 0xfffffffffffffffe");
+      assert.equal(text[5], "ecalli=6 pc=2 gas=9999998 r00=0xffff0000 r01=0xfefe0000 r07=0xfffffffffffffffe r08=0x2");
+      assert.equal(text[7], "HALT pc=4 gas=9999997 r00=0xffff0000 r01=0xfefe0000 r07=0xfffffffffffffffe r08=0x2");
+      await replays(traceOut);
+    });
+  }
+  it("--trace-host and --record-trace need --host-calls skip; --record-trace a standard program", async () => {
+    assert.equal((await cli("run", program, "--trace-host")).code, 2);
+    assert.equal((await cli("run", program, "--record-trace", join(dir, "x.trace"))).code, 2);
+    const generic = file("generic.pvm", asm(I.ecalli(1), I.jumpInd(0)).bytes);
+    const r = await cli("run", generic, "--host-calls", "skip", "--record-trace", join(dir, "y.trace"));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /standard \(SPI\) program/);
+  });
+});

@@ -386,7 +386,17 @@ describe("pvmkit help and version", () => {
       c !== "help"
     );
     assert.ok(commands.includes("run"));
-    assert.deepEqual(commands, ["run", "disasm", "asm", "replay", "compile", "gas"]);
+    assert.deepEqual(commands, [
+      "run",
+      "disasm",
+      "asm",
+      "replay",
+      "compile",
+      "gas",
+      "refine",
+      "accumulate",
+      "authorize",
+    ]);
     for (const command of commands) {
       const a = await cli("help", command);
       const b = await cli(command, "--help");

@@ -15,13 +15,19 @@ import {
   parseCommandArgs,
   parseMap,
   parseRegisters,
+  readBytes,
   singleOperand,
   stringList,
   stringOption,
   UsageError,
+  writeBytes,
 } from "./_args.ts";
 import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "./_output.ts";
 import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
+import { assembleFile } from "./asm.ts";
+import { HostRegistry, runWithHost } from "../host/host.ts";
+import { combineObservers, type HostCallObserver, hostCallTracer } from "../host/observe.ts";
+import { Jip6Recorder } from "../trace/jip6_writer.ts";
 
 /** Gas given to a run when `--gas` is absent. */
 export const DEFAULT_GAS = 10_000_000n;
@@ -53,6 +59,10 @@ Options:
   --host-calls MODE   stop (default): end the run at the first host call (ecalli) and
                       report it; skip: answer every host call with r7 = WHAT
                       (2^64 - 2), charge no extra gas, and carry on
+  --trace-host        with --host-calls skip: print every host call to stderr (id, pc,
+                      r7..r12, r7 and r8 after it, gas before and after)
+  --record-trace FILE with --host-calls skip, for a standard program: write a JIP-6
+                      trace of the run to FILE (pvmkit replay FILE replays it)
   --backend B         interpreter (default), recompiler (PVM code compiled to
                       WebAssembly) or auto (interpret first, compile once the run is
                       long); every backend gives the same exit, gas and registers
@@ -118,6 +128,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     reg: { type: "string", multiple: true },
     map: { type: "string", multiple: true },
     "host-calls": { type: "string" },
+    "trace-host": { type: "boolean" },
+    "record-trace": { type: "string" },
     backend: { type: "string" },
     "gas-model": { type: "string" },
     isa: { type: "string" },
@@ -150,10 +162,28 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const backend = parseBackend(stringOption(args, "backend"));
   const gasModel = parseGasModel(stringOption(args, "gas-model"));
   const isa = parseIsa(stringOption(args, "isa"));
+  const traceHost = flag(args, "trace-host");
+  const recordTrace = stringOption(args, "record-trace");
+  if ((traceHost || recordTrace !== undefined) && hostMode !== "skip") {
+    const which = traceHost ? "--trace-host" : "--record-trace";
+    throw new UsageError(`${which} needs --host-calls skip (host calls are answered only then)`);
+  }
 
   const module = await loadModule(file, format, { isa, gasModel });
+  if (recordTrace !== undefined && !module.standard) {
+    throw new UsageError("--record-trace needs a standard (SPI) program: a JIP-6 trace starts from the SPI layout");
+  }
   const vm = module.instantiate({ ...runOptions(module, { pc, args: argBytes, registers, maps }), gas, backend });
-  const report = execute(vm, module, gas, hostMode === "skip");
+  const recorder = recordTrace === undefined
+    ? undefined
+    : new Jip6Recorder(programBytes(file), { metadata: module.format === "spi-metadata" });
+  const tracer = traceHost ? hostCallTracer((line) => io.stderr(line + "\n")) : undefined;
+  recorder?.onStart(vm, pc);
+  const report = execute(vm, module, gas, hostMode === "skip", combineObservers(recorder, tracer));
+  if (recorder && recordTrace !== undefined) {
+    if (report.exit.kind !== "limit") recorder.onEnd(vm, report.exit);
+    writeBytes(recordTrace, recorder.text());
+  }
   io.stdout(flag(args, "json") ? toJson(reportJson(report)) + "\n" : formatReport(report, io));
   return report.exit.kind === "halt" || report.exit.kind === "host" ? 0 : 1;
 }
@@ -191,16 +221,26 @@ export function runOptions(module: Module, setup: MachineSetup): InstantiateOpti
   };
 }
 
-function execute(vm: Instance, module: Module, gasStart: bigint, skipHostCalls: boolean): RunReport {
+/** The bytes of the program file (assembled first for `.pvmasm`), for a trace's `program` line. */
+function programBytes(path: string): Uint8Array {
+  return path.toLowerCase().endsWith(".pvmasm") ? assembleFile(path) : readBytes(path);
+}
+
+function execute(
+  vm: Instance,
+  module: Module,
+  gasStart: bigint,
+  skipHostCalls: boolean,
+  observer: HostCallObserver,
+): RunReport {
   const initial = vm.registers;
   let hostCallsSkipped = 0;
-  let exit: Exit;
-  for (;;) {
-    exit = vm.run();
-    if (exit.kind !== "host" || !skipHostCalls) break;
-    hostCallsSkipped++;
-    vm.setRegister(7, WHAT);
-  }
+  // Skipping: every id is unknown to an empty registry, which answers WHAT; no extra gas.
+  const skipping = new HostRegistry();
+  skipping.unknownGas = 0n;
+  const exit: Exit = skipHostCalls
+    ? runWithHost(vm, skipping, { observer, onCall: () => hostCallsSkipped++ })
+    : vm.run();
   const final = vm.registers;
   let output: Uint8Array | undefined;
   if (module.standard && exit.kind === "halt") {
