@@ -62,6 +62,7 @@ export { type CompiledCode, RecompilerInternalError } from "./src/recompiler/run
 export * from "./src/isa/assembler.ts";
 export * from "./src/isa/disassembler.ts";
 export * from "./src/trace/jip6.ts";
+export * from "./src/trace/jip6_writer.ts";
 export { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./src/gas/model.ts";
 export { ISA_GAS_VECTORS, ISA_V08_DRAFT } from "./src/isa/opcodes.ts";
 export { LimitError, type Limits } from "./src/limits.ts";
@@ -71,8 +72,10 @@ export { setCompiledCacheBudget, setWasmStore, type WasmStore } from "./src/reco
 export { VERSION } from "./src/version.ts";
 export { DEFAULT_MEMORY_POOL, MemoryPool } from "./src/memory/pool.ts";
 export * from "./src/host/host.ts";
+export * from "./src/host/observe.ts";
 export * from "./src/host/jam/constants.ts";
 export * from "./src/host/jam/state.ts";
+export * from "./src/host/jam/state_json.ts";
 export * from "./src/host/jam/general.ts";
 export * from "./src/host/jam/contexts.ts";
 export * from "./src/host/jam/invocations.ts";

@@ -54,9 +54,9 @@ export class Jip6Recorder implements RunObserver {
   private ended = false;
 
   /**
-   * @param program the bytes of the `program` line: a standard program with its metadata
-   *   prefix (for code without one, pass `metadata: false` and an empty metadata is added,
-   *   so the line is still what JIP-6 readers expect).
+   * A recorder for a run of `program`: the bytes of the `program` line, a standard
+   * program with its metadata prefix. For code without one pass `metadata: false`: an
+   * empty metadata is added, so the line is still what JIP-6 readers expect.
    */
   constructor(program: Uint8Array, options: { metadata?: boolean } = {}) {
     if (options.metadata === false) {
@@ -141,6 +141,7 @@ export class Jip6Recorder implements RunObserver {
     return this.lines.length === 0 ? "" : this.lines.join("\n") + "\n";
   }
 
+  /** `memwrite`/`memread` lines for `data` at `address` (split into chunks of at most 1 MiB). */
   private memoryLines(kind: string, arrow: string, address: number, data: Uint8Array): void {
     for (let at = 0; at < data.length; at += MAX_CHUNK) {
       const chunk = data.subarray(at, at + MAX_CHUNK);
