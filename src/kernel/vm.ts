@@ -1,0 +1,146 @@
+/**
+ * One VM of the kernel (capability-kernel.md §6): registers, pc, gas, lifecycle state, its
+ * 256-slot cap table, and its address space — exactly the mapped pages of the DATA caps in
+ * its own table. A VM without mapped pages has no memory of its own (it shares the
+ * kernel's empty one), so thousands of short-lived VMs cost a few hundred bytes each.
+ *
+ * @module
+ */
+import type { MachineState } from "../interpreter/interpreter.ts";
+import { Memory, type MemoryRegion } from "../memory/memory.ts";
+import type { MemoryPool } from "../memory/pool.ts";
+import type { CompiledMachine } from "../recompiler/runtime.ts";
+import type { Cap } from "./caps.ts";
+import type { CodeImage } from "./code.ts";
+import { type DataObject, KERNEL_PAGE, type PageStore } from "./pages.ts";
+
+/** Lifecycle states (§6.1). */
+export type VmState = "idle" | "running" | "waiting" | "faulted" | "halted";
+
+/** Wasm bytes a VM memory may grow past its mapped span before it is re-laid out. */
+const RELAYOUT_SLACK = 16 << 20;
+
+/** A VM. */
+export class KernelVm {
+  /** Registers (as 32-bit word pairs), pc, gas (a safe integer) and the block-paid flag. */
+  readonly machine: MachineState = { regs: new Int32Array(26), pc: 0, gas: 0, heap: 0, exitArg: 0, charged: false };
+  /** Lifecycle state. */
+  state: VmState = "idle";
+  /** False once destroyed (DROP of its HANDLE): stale references resolve to nothing. */
+  alive = true;
+  /** The cap table: slot → cap. */
+  readonly caps: Map<number, Cap> = new Map();
+  /** Own address space, created on the first MAP. */
+  memory: Memory | undefined;
+  /** Compiled code bound to {@link memory} (dropped when the memory is re-laid out). */
+  compiled: CompiledMachine | undefined;
+  /** Scratch state the compiled machine reads and writes. */
+  compiledState: MachineState | undefined;
+
+  constructor(
+    /** Arena index. */
+    readonly index: number,
+    /** The CODE this VM runs. */
+    readonly code: CodeImage,
+  ) {}
+
+  /** Register i as an unsigned 64-bit value. */
+  reg(i: number): bigint {
+    const r = this.machine.regs;
+    return (BigInt(r[2 * i + 1] >>> 0) << 32n) | BigInt(r[2 * i] >>> 0);
+  }
+
+  /** Set register i (taken mod 2^64). */
+  setReg(i: number, value: bigint): void {
+    const v = BigInt.asUintN(64, value);
+    this.machine.regs[2 * i] = Number(v & 0xffffffffn) | 0;
+    this.machine.regs[2 * i + 1] = Number(v >> 32n) | 0;
+  }
+
+  /** Low 32 bits of register i, unsigned. */
+  reg32(i: number): number {
+    return this.machine.regs[2 * i] >>> 0;
+  }
+
+  /** True if any of the address-space pages [page, page + count) is mapped in this VM. */
+  anyMapped(page: number, count: number): boolean {
+    const m = this.memory;
+    if (!m) return false;
+    for (let p = page; p < page + count; p++) if (m.access(p * KERNEL_PAGE) !== "none") return true;
+    return false;
+  }
+
+  /** Map pages [first, first + count) of a DATA cap held by this VM (base and access already fixed). */
+  mapData(data: DataObject, first: number, count: number, store: PageStore, pool: MemoryPool): void {
+    const pages: number[] = [];
+    for (let p = first; p < first + count; p++) if (!data.mapped[p]) pages.push(data.basePage! + p);
+    if (pages.length === 0) return;
+    this.ensureRoom(pages, pool);
+    const memory = this.memory!;
+    const access = data.access === "rw" ? "write" : "read";
+    for (let p = first; p < first + count; p++) {
+      if (data.mapped[p]) continue;
+      const address = (data.basePage! + p) * KERNEL_PAGE;
+      memory.map(address, KERNEL_PAGE, access);
+      const bytes = store.get(data.backing + p);
+      if (bytes) memory.write(address, bytes, { ignoreAccess: true });
+      data.mapped[p] = 1;
+      data.mappedCount++;
+    }
+  }
+
+  /** Unmap pages [first, first + count) of a DATA cap (clipped), saving their bytes in the store. */
+  unmapData(data: DataObject, first: number, count: number, store: PageStore): void {
+    const memory = this.memory;
+    const end = Math.min(first + count, data.pageCount);
+    for (let p = first; p < end; p++) {
+      if (!data.mapped[p]) continue;
+      const address = (data.basePage! + p) * KERNEL_PAGE;
+      if (memory) {
+        store.set(data.backing + p, memory.read(address, KERNEL_PAGE, { ignoreAccess: true }));
+        memory.map(address, KERNEL_PAGE, "none");
+      }
+      data.mapped[p] = 0;
+      data.mappedCount--;
+    }
+  }
+
+  /**
+   * Make sure the memory exists and can hold `pages` without growing far past its span (a
+   * page mapped near 4 GiB would otherwise grow the Wasm memory to 4 GiB): if needed, lay the
+   * memory out again around everything mapped, which only changes the Wasm rotation.
+   */
+  private ensureRoom(pages: readonly number[], pool: MemoryPool): void {
+    const old = this.memory;
+    if (old) {
+      let far = 0;
+      for (const p of pages) far = Math.max(far, ((p * KERNEL_PAGE + old.rotation) >>> 0) + KERNEL_PAGE);
+      if (far <= old.u8.length + RELAYOUT_SLACK) return;
+    }
+    const mapped = old ? old.mappedPages() : [];
+    const regions: MemoryRegion[] = [...mapped, ...pages].map((p) => ({
+      address: p * KERNEL_PAGE,
+      length: KERNEL_PAGE,
+      access: "none",
+    }));
+    const fresh = Memory.create(regions, { pool });
+    fresh.panicBelow = 0;
+    if (old) {
+      for (const p of mapped) {
+        const address = p * KERNEL_PAGE;
+        fresh.map(address, KERNEL_PAGE, old.access(address));
+        fresh.write(address, old.read(address, KERNEL_PAGE, { ignoreAccess: true }), { ignoreAccess: true });
+      }
+      old.release(pool);
+    }
+    this.memory = fresh;
+    this.compiled = undefined;
+  }
+
+  /** Give the memory back to the pool (the VM is destroyed or the invocation is over). */
+  release(pool: MemoryPool): void {
+    this.memory?.release(pool);
+    this.memory = undefined;
+    this.compiled = undefined;
+  }
+}
