@@ -23,6 +23,8 @@ import { GAS_HELP, gasCommand } from "./gas.ts";
 import { REFINE_HELP, refineCommand } from "./refine.ts";
 import { REPLAY_HELP, replayCommand } from "./replay.ts";
 import { RUN_HELP, runCommand } from "./run.ts";
+import { INSPECT_HELP, inspectCommand } from "./inspect.ts";
+import { CALL_HELP, callCommand } from "./call.ts";
 import { fileWasmStore, WASM_CACHE_ENV } from "./_wasm_cache.ts";
 import { setWasmStore } from "../recompiler/runtime.ts";
 
@@ -79,6 +81,18 @@ const COMMANDS: readonly Command[] = [
     summary: "run a service's accumulate on a JSON state (saved back)",
     help: ACCUMULATE_HELP,
     run: accumulateCommand,
+  },
+  {
+    name: "inspect",
+    summary: "show a .polkavm program's sections, imports and exports",
+    help: INSPECT_HELP,
+    run: inspectCommand,
+  },
+  {
+    name: "call",
+    summary: "call an export of a .polkavm program with arguments",
+    help: CALL_HELP,
+    run: callCommand,
   },
   {
     name: "authorize",

@@ -245,8 +245,9 @@ function sectionAt(sections: readonly PolkaVmSection[], id: number): number {
 }
 
 function parseImports(s: Cursor): string[] {
+  const at = s.offset;
   const count = s.varint("import count");
-  if (count > MAX_IMPORTS) s.fail(`${count} imports (at most ${MAX_IMPORTS})`);
+  if (count > MAX_IMPORTS) s.fail(`${count} imports (at most ${MAX_IMPORTS})`, at);
   const offsets: number[] = [];
   for (let i = 0; i < count; i++) {
     const raw = s.take(4, `import ${i} offset`);
