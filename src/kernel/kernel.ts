@@ -258,6 +258,16 @@ export class Kernel {
     if (r8 !== undefined) this.activeVm.setReg(8, r8);
   }
 
+  /**
+   * Stop the active VM after the host refused to continue a protocol call: out of gas, or a
+   * panic. A child returns to its caller with that status; the root ends the invocation.
+   */
+  stopActive(outOfGas: boolean): void {
+    const vm = this.activeVm;
+    if (vm.machine.gas < 0) vm.machine.gas = 0;
+    this.fault(vm, outOfGas ? ChildStatus.oog : ChildStatus.panic, outOfGas ? KERNEL_LOW : KERNEL_HUH);
+  }
+
   /** Release every VM's memory (the kernel cannot run afterwards). */
   dispose(): void {
     for (const vm of this.arena) vm?.release(this.pool);
