@@ -596,3 +596,39 @@ describe("availability", () => {
     }
   });
 });
+
+describe("hostile registers", () => {
+  it("random arguments never throw: each call continues, panics (state unchanged) or runs out of gas", () => {
+    const values = [
+      0n,
+      1n,
+      2n,
+      3n,
+      5n,
+      100n,
+      BigInt(RO),
+      BigInt(RO_END - 1),
+      BigInt(BAD),
+      U32 - 1n,
+      U32,
+      1n << 62n,
+      NONE,
+    ];
+    let seed = 0x2545f491;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const pick = () => values[next() % values.length];
+    for (const backend of BACKENDS) {
+      const s = setup(backend);
+      s.state.setRequest(SELF, bytes(...HASH), 10, [5, 6]);
+      for (let i = 0; i < 400; i++) {
+        const id = [14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26][next() % 12];
+        const before = dump(s.state);
+        const c = s.call(id, [pick(), pick(), pick(), pick(), pick(), pick()], BigInt(next() % 200));
+        assert.ok(["continue", "panic", "oog"].includes(c.outcome), `${id}: ${c.outcome}`);
+        if (c.outcome !== "continue") {
+          assert.deepEqual(dump(s.state), before, `${id} changed the state on ${c.outcome}`);
+        }
+      }
+    }
+  });
+});
