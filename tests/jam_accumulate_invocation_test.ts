@@ -115,6 +115,32 @@ for (const backend of BACKENDS) {
       assert.equal(run(service(PREFIX, halt(0, 0)), backend, 88n + 11n + 3n - 1n).result.status, "oog");
       assert.equal(run(service(PREFIX, halt(0, 0)), backend, 88n + 11n + 3n).result.status, "halt");
     });
+    it("incoming transfers are credited before the run and stay after a panic", () => {
+      // 9,801 + 100 incoming − 300 transferred = 9,601 ≥ 100 after the checkpoint
+      const state = world();
+      state.setInfo(SELF, info({ balance: 9_801n }));
+      const r = accumulate({
+        code: service(PREFIX, [I.trap()]),
+        gas: 10_000n,
+        timeslot: 6,
+        serviceId: SELF,
+        state,
+        backend,
+        incoming: 100n,
+      });
+      assert.deepEqual([r.status, state.info(SELF)!.balance], ["panic", 9_601n]);
+      // a panic before any checkpoint returns to the start, which already holds the credit
+      const early = accumulate({
+        code: service([I.trap()]),
+        gas: 10_000n,
+        timeslot: 6,
+        serviceId: SELF,
+        state,
+        backend,
+        incoming: 5n,
+      });
+      assert.deepEqual([early.status, state.info(SELF)!.balance], ["panic", 9_606n]);
+    });
     it("without nextFreeId the first new id is check(E₄⁻¹(blake2b(E(1, η, 6))) mod (2^32 − 2^16 − 2^8) + 2^16)", () => {
       const entropy = new Uint8Array(32).fill(0x5a);
       const state = world();

@@ -148,6 +148,11 @@ export interface AccumulateOptions extends InvokeOptions {
    * `fetch.entropy` or 32 zero bytes, and the timeslot).
    */
   nextFreeId?: number;
+  /**
+   * The total amount of the deferred transfers among the inputs: credited to the
+   * service's balance before it runs (and kept whatever the outcome). Default 0.
+   */
+  incoming?: bigint;
 }
 
 /** What {@link accumulate} returns. */
@@ -183,6 +188,11 @@ export function accumulate(options: AccumulateOptions): AccumulateResult {
   const state = options.state;
   const params = options.params ?? FULL_PARAMS;
   const entropy = options.fetch?.entropy ?? new Uint8Array(32);
+  const self = state.info(options.serviceId);
+  if (options.incoming) {
+    if (!self) throw new RangeError(`accumulate: service ${options.serviceId} has no account to credit`);
+    state.setInfo(options.serviceId, { ...self, balance: self.balance + options.incoming });
+  }
   state.beginAccumulation(
     options.nextFreeId ?? initialNextFreeId(state, options.serviceId, entropy, options.timeslot, params),
   );
