@@ -68,7 +68,11 @@ export function runKernelWithHost(kernel: Kernel, registry: HostRegistry = kerne
     let r7 = vm.reg(7), r8 = vm.reg(8);
     const machine: HostMachine = {
       getRegister: (i) => (i === 7 ? r7 : i === 8 ? r8 : vm.reg(i)),
-      setRegister: (i, v) => (i === 7 ? (r7 = v) : i === 8 ? (r8 = v) : vm.setReg(i, v)),
+      setRegister: (i, v) => {
+        if (i === 7) r7 = v;
+        else if (i === 8) r8 = v;
+        else vm.setReg(i, v);
+      },
       get gas() {
         return BigInt(vm.machine.gas);
       },
