@@ -98,3 +98,25 @@ export {
 } from "./src/program/polkavm.ts";
 export * from "./src/host/polkavm.ts";
 export { ISA_POLKAVM_32, ISA_POLKAVM_64 } from "./src/isa/opcodes.ts";
+export {
+  encodeJar,
+  encodeJarCode,
+  isJar,
+  JAR_V2,
+  type JarCapEntry,
+  type JarCapSpec,
+  type JarLayout,
+  type JarProgram,
+  parseJar,
+  parseJarCode,
+} from "./src/program/jar.ts";
+export { Kernel, KernelError, type KernelExit, type KernelOptions } from "./src/kernel/kernel.ts";
+export { kernelRegistry, Protocol, runKernelWithHost } from "./src/kernel/host.ts";
+export { type Cap, type CapKind, ChildStatus } from "./src/kernel/caps.ts";
+export { KernelVm, type VmState } from "./src/kernel/vm.ts";
+export type { KernelBackend } from "./src/kernel/exec.ts";
+export { ISA_JAVM } from "./src/isa/opcodes.ts";
+export { type DataObject, PageStore, UntypedPool } from "./src/kernel/pages.ts";
+export { CodeImage } from "./src/kernel/code.ts";
+export type { MachineState } from "./src/interpreter/interpreter.ts";
+export { JavmCostModel, javmMemoryCycles } from "./src/gas/javm.ts";

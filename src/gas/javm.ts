@@ -11,7 +11,7 @@
  * @module
  */
 import { decodeInstruction, skipTable } from "../isa/decode.ts";
-import type { IsaProfile } from "../isa/opcodes.ts";
+import type { IsaProfile, OpcodeInfo } from "../isa/opcodes.ts";
 import { OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 
@@ -120,6 +120,7 @@ export function javmMemoryCycles(memoryPages: number): 25 | 50 | 75 | 100 {
 export class JavmCostModel {
   private readonly skips: Uint8Array;
 
+  /** Prepare `blob` under `profile`, with loads and stores costing `memoryCycles`. */
   constructor(
     private readonly blob: ProgramBlob,
     private readonly profile: IsaProfile,
@@ -128,13 +129,14 @@ export class JavmCostModel {
     this.skips = skipTable(blob.bitmask, blob.code.length);
   }
 
+  /** True if an instruction starts at pc. */
   private isStart(pc: number): boolean {
     const { code, bitmask } = this.blob;
     return pc >= 0 && pc < code.length && ((bitmask[pc >> 3] >> (pc & 7)) & 1) === 1;
   }
 
   /** The canonical row at pc: undefined for an invalid opcode or a non-start position. */
-  private info(pc: number) {
+  private info(pc: number): OpcodeInfo | undefined {
     if (!this.isStart(pc)) return undefined;
     const canonical = this.profile.canonical[this.blob.code[pc]];
     return canonical < 0 ? undefined : OPCODE_BY_CODE[canonical];

@@ -28,6 +28,7 @@ export class CodeImage {
   readonly costs: JavmCostModel;
   private readonly compiledByRotation = new Map<number, CompiledCode>();
 
+  /** Decode the sub-blob and compute its gas schedule for the memory tier. */
   constructor(
     /** CODE id in the invocation (0..4). */
     readonly id: number,

@@ -38,6 +38,9 @@ export class SharedMachines {
   }
 }
 
+/** Compiled code bound to a VM's own memory (a re-laid-out memory is a new key). */
+const ownMachines = new WeakMap<Memory, { machine: CompiledMachine; state: MachineState }>();
+
 /**
  * Run `vm` from its pc until it exits; returns the {@link Status} (never `paused`).
  * `vm.machine` then holds the pc of the exiting instruction, the gas left and the exit
@@ -51,12 +54,13 @@ export function runVm(vm: KernelVm, backend: KernelBackend, shared: SharedMachin
   if (backend === "interpreter") return interpret(decoded, memory, st, Infinity, code.gas);
   let machine: CompiledMachine, scratch: MachineState;
   if (vm.memory) {
-    if (!vm.compiled) {
-      vm.compiledState = { regs: new Int32Array(26), pc: 0, gas: 0, heap: 0, exitArg: 0 };
-      vm.compiled = new CompiledMachine(code.compiled(vm.memory.rotation), vm.memory, vm.compiledState);
+    let own = ownMachines.get(vm.memory);
+    if (!own) {
+      const state: MachineState = { regs: new Int32Array(26), pc: 0, gas: 0, heap: 0, exitArg: 0 };
+      own = { machine: new CompiledMachine(code.compiled(vm.memory.rotation), vm.memory, state), state };
+      ownMachines.set(vm.memory, own);
     }
-    machine = vm.compiled;
-    scratch = vm.compiledState!;
+    ({ machine, state: scratch } = own);
   } else {
     ({ machine, state: scratch } = shared.get(code));
   }

@@ -41,6 +41,7 @@ import { KernelVm } from "./vm.ts";
 
 /** Why an invocation could not start (spec §2.5, §3): a typed, final failure. */
 export class KernelError extends Error {
+  /** Create the error with its reason. */
   constructor(message: string) {
     super(message);
     this.name = "KernelError";
@@ -227,6 +228,7 @@ export class Kernel {
     return BigInt(this.gasAfterInit - this.gasLeft());
   }
 
+  /** Gas held by the active VM and the callers on the stack. */
   private gasLeft(): number {
     let gas = this.activeVm.machine.gas;
     for (const frame of this.stack) gas += frame.caller.machine.gas;
@@ -277,6 +279,7 @@ export class Kernel {
 
   // ---- exits ----
 
+  /** Turn a VM's exit into the kernel's action; a KernelExit ends (or pauses) the run. */
   private afterExit(vm: KernelVm, status: number): KernelExit | undefined {
     const st = vm.machine;
     if (status === Status.host) {
@@ -463,6 +466,7 @@ export class Kernel {
 
   // ---- RETYPE and CREATE ----
 
+  /** RETYPE: φ7 pages from UNTYPED into a new DATA cap at the destination. */
   private retype(vm: KernelVm, pool: UntypedPool, dest: number): KernelExit | undefined {
     const pages = vm.reg32(7);
     if (!this.charge(vm, ECALL_FEE + PAGE_FEE * pages)) return this.fault(vm, ChildStatus.oog, KERNEL_LOW);
@@ -476,6 +480,7 @@ export class Kernel {
     return undefined;
   }
 
+  /** CREATE: a new VM running `code`, with copies of the bitmask's caps; its HANDLE to the destination. */
   private create(vm: KernelVm, code: CodeImage, dest: number): KernelExit | undefined {
     const mask = vm.reg(7);
     const copies: [number, Cap][] = [];
@@ -497,6 +502,7 @@ export class Kernel {
     return undefined;
   }
 
+  /** Allocate an arena slot for a new idle VM (undefined when the arena is full). */
   private newVm(code: CodeImage): KernelVm | undefined {
     if (this.liveVms >= MAX_VMS) return undefined;
     const index = this.freeIndices.pop() ?? this.arena.length;

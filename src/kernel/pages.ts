@@ -36,6 +36,7 @@ export class PageStore {
 export class UntypedPool {
   /** Pages handed out so far. */
   offset = 0;
+  /** A pool of `total` pages, none handed out. */
   constructor(
     /** Pages in the pool (`memory_pages`). */
     readonly total: number,

@@ -9,7 +9,6 @@
 import type { MachineState } from "../interpreter/interpreter.ts";
 import { Memory, type MemoryRegion } from "../memory/memory.ts";
 import type { MemoryPool } from "../memory/pool.ts";
-import type { CompiledMachine } from "../recompiler/runtime.ts";
 import type { Cap } from "./caps.ts";
 import type { CodeImage } from "./code.ts";
 import { type DataObject, KERNEL_PAGE, type PageStore } from "./pages.ts";
@@ -30,13 +29,10 @@ export class KernelVm {
   alive = true;
   /** The cap table: slot → cap. */
   readonly caps: Map<number, Cap> = new Map();
-  /** Own address space, created on the first MAP. */
+  /** Own address space, created on the first MAP (replaced when it is re-laid out). */
   memory: Memory | undefined;
-  /** Compiled code bound to {@link memory} (dropped when the memory is re-laid out). */
-  compiled: CompiledMachine | undefined;
-  /** Scratch state the compiled machine reads and writes. */
-  compiledState: MachineState | undefined;
 
+  /** A new idle VM with zero registers, pc 0 and no gas. */
   constructor(
     /** Arena index. */
     readonly index: number,
@@ -134,13 +130,11 @@ export class KernelVm {
       old.release(pool);
     }
     this.memory = fresh;
-    this.compiled = undefined;
   }
 
   /** Give the memory back to the pool (the VM is destroyed or the invocation is over). */
   release(pool: MemoryPool): void {
     this.memory?.release(pool);
     this.memory = undefined;
-    this.compiled = undefined;
   }
 }

@@ -243,10 +243,15 @@ export function parseJar(bytes: Uint8Array, layout: JarLayout = JAR_V2): JarProg
 
 /** An entry for {@link encodeJar}. */
 export interface JarCapSpec {
+  /** Slot in VM 0's table. */
   slot: number;
+  /** CODE or DATA. */
   kind: "code" | "data";
+  /** DATA: first page of the mapping (default 0). */
   basePage?: number;
+  /** DATA: pages (default 0). */
   pageCount?: number;
+  /** DATA: initial access (default `ro`). */
   access?: "ro" | "rw";
   /** Initial contents (DATA) or the code sub-blob (CODE). */
   bytes?: Uint8Array;
