@@ -8,13 +8,17 @@ import { ProgramError } from "../program/errors.ts";
 import { parsePolkaVm, type PolkaVmProgram } from "../program/polkavm.ts";
 import { flag, InputError, parseCommandArgs, readBytes, singleOperand } from "./_args.ts";
 import { type CliIo, toJson } from "./_output.ts";
+import { isJar } from "../program/jar.ts";
+import { inspectJar } from "./jar.ts";
 
 /** Help text for `pvmkit inspect`. */
-export const INSPECT_HELP = `Usage: pvmkit inspect [options] FILE.polkavm
+export const INSPECT_HELP = `Usage: pvmkit inspect [options] FILE.polkavm|FILE.jar
 
 Show what a PolkaVM program (.polkavm container) holds: its ISA (32- or 64-bit), every
 section with its offset and length (debug sections included), the memory sizes, the
-imports (ecalli N calls import N) and the exports (name and pc).
+imports (ecalli N calls import N) and the exports (name and pc). For a JAR v2 blob
+(capability kernel): the header, every manifest entry, and the disassembly of each CODE cap.
+The format is detected from the file's magic; anything else is an error.
 
 Options:
   --json        one JSON object instead of text
@@ -31,6 +35,7 @@ export function inspectCommand(argv: string[], io: CliIo): Promise<number> {
     return Promise.resolve(0);
   }
   const path = singleOperand(args, "program FILE");
+  if (isJar(readBytes(path))) return inspectJar(path, flag(args, "json"), io);
   let program: PolkaVmProgram;
   try {
     program = parsePolkaVm(readBytes(path));

@@ -25,6 +25,7 @@ import {
 import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "./_output.ts";
 import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
 import { assembleFile } from "./asm.ts";
+import { namesJar, runJarCommand } from "./jar.ts";
 import { HostRegistry, runWithHost } from "../host/host.ts";
 import { combineObservers, type HostCallObserver, hostCallTracer } from "../host/observe.ts";
 import { Jip6Recorder } from "../trace/jip6_writer.ts";
@@ -46,6 +47,9 @@ call, then report the exit, the gas used and every register that changed.
 
 FILE is a program blob (generic, SPI or SPI with metadata; detected automatically)
 or PVM assembly source ending in .pvmasm, which is assembled first.
+
+A JAR v2 blob (magic "JAR\\x02", e.g. FILE.jar) runs through the capability kernel
+instead: see \`pvmkit run FILE.jar --help\`.
 
 Options:
   --format F          force the container format: auto (default), generic, spi, spi-metadata
@@ -119,6 +123,7 @@ export function parseBackend(text: string | undefined): Backend {
 
 /** `pvmkit run`. Returns the exit code. */
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  if (namesJar(argv)) return runJarCommand(argv, io); // JAR v2: through the capability kernel
   const args = parseCommandArgs(argv, {
     format: { type: "string" },
     gas: { type: "string" },

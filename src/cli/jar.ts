@@ -1,0 +1,188 @@
+/**
+ * JAR v2 blobs on the command line: `pvmkit run FILE.jar` runs an invocation through the
+ * capability kernel; `pvmkit inspect FILE.jar` lists the header, the manifest and a
+ * disassembly of every CODE cap. Both are reached by format detection (the `JAR\x02` magic).
+ *
+ * @module
+ */
+import { disassemble } from "../isa/disassembler.ts";
+import { Kernel, KernelError, type KernelExit } from "../kernel/kernel.ts";
+import { runKernelWithHost } from "../kernel/host.ts";
+import { encodeBlob } from "../program/blob.ts";
+import { ProgramError } from "../program/errors.ts";
+import { isJar, type JarProgram, parseJar } from "../program/jar.ts";
+import {
+  flag,
+  InputError,
+  parseBounded,
+  parseBytesArgument,
+  parseCommandArgs,
+  readBytes,
+  singleOperand,
+  stringOption,
+  UsageError,
+} from "./_args.ts";
+import { type CliIo, decimal64, toJson } from "./_output.ts";
+
+/** Help text for `pvmkit run FILE.jar`. */
+export const RUN_JAR_HELP = `Usage: pvmkit run [options] FILE.jar
+
+Run a JAR v2 blob (magic "JAR\\x02") through the capability kernel: VM 0 runs the invoke
+CODE cap; CREATE/CALL/REPLY, RETYPE and the ecall management ops are performed by the
+kernel; protocol caps are answered by the kernel's host table (GAS; others WHAT).
+Reports the exit, φ7 at halt, gas used (after the init page fee), the init fee and the
+number of VMs created.
+
+Options:
+  --gas N             gas limit (default 10_000_000; the init page fee comes out first)
+  --op N              φ7 at entry: 0 refine / is-authorized (default), 1 accumulate, or
+                      any value the program expects (fib_recur.jar: n)
+  --args HEX|@FILE    argument bytes, written to the slot-0 DATA cap
+  --backend B         interpreter (default) or recompiler
+  --trace-caps        log every cap operation to stderr
+  --json              one JSON object instead of text
+  -h, --help          show this help
+
+Exit status: 0 halt, 1 panic, page fault or out of gas, 2 usage error or invalid blob.
+`;
+
+/** True if the command line names a JAR file (by extension or by its magic). */
+export function namesJar(argv: readonly string[]): boolean {
+  return argv.some((a) => {
+    if (a.startsWith("-")) return false;
+    if (/\.jar$/i.test(a)) return true;
+    try {
+      return isJar(readBytes(a));
+    } catch {
+      return false;
+    }
+  });
+}
+
+function parse(path: string): JarProgram {
+  try {
+    return parseJar(readBytes(path));
+  } catch (error) {
+    if (error instanceof ProgramError) throw new InputError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** `pvmkit run FILE.jar`. Returns the exit code. */
+export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, {
+    gas: { type: "string" },
+    op: { type: "string" },
+    args: { type: "string" },
+    backend: { type: "string" },
+    "trace-caps": { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  if (flag(args, "help")) {
+    io.stdout(RUN_JAR_HELP);
+    return Promise.resolve(0);
+  }
+  const path = singleOperand(args, "program FILE.jar");
+  const gasText = stringOption(args, "gas");
+  const gas = gasText === undefined ? 10_000_000n : parseBounded(gasText, "--gas", 0n, BigInt(Number.MAX_SAFE_INTEGER));
+  const opText = stringOption(args, "op");
+  const operation = opText === undefined ? 0n : parseBounded(opText, "--op", 0n, (1n << 64n) - 1n);
+  const argsText = stringOption(args, "args");
+  const bytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
+  const backend = stringOption(args, "backend") ?? "interpreter";
+  if (backend !== "interpreter" && backend !== "recompiler") {
+    throw new UsageError(`--backend must be interpreter or recompiler, not "${backend}"`);
+  }
+  const program = parse(path);
+  const trace = flag(args, "trace-caps") ? (line: string) => io.stderr(line + "\n") : undefined;
+  let kernel: Kernel;
+  try {
+    kernel = Kernel.create(program, { gas, operation, args: bytes, backend, trace });
+  } catch (error) {
+    if (error instanceof KernelError) throw new InputError(`${path}: ${error.message}`);
+    throw error;
+  }
+  const exit = runKernelWithHost(kernel);
+  const report = {
+    exit: exit.kind,
+    ...(exit.kind === "halt" ? { value: exit.value } : {}),
+    ...(exit.kind === "fault" ? { address: exit.address } : {}),
+    gasUsed: kernel.gasUsed,
+    gasLeft: exit.gas,
+    initFee: kernel.initFee,
+    vmsCreated: kernel.vmsCreated,
+    backend,
+  };
+  kernel.dispose();
+  if (flag(args, "json")) io.stdout(toJson(report) + "\n");
+  else {
+    io.stdout(
+      [
+        `exit: ${describe(exit)}`,
+        `gas used: ${kernel.gasUsed} (init page fee ${kernel.initFee} before that), left ${exit.gas}`,
+        `VMs created: ${kernel.vmsCreated}`,
+        `backend: ${backend}`,
+      ].join("\n") + "\n",
+    );
+  }
+  return Promise.resolve(exit.kind === "halt" ? 0 : 1);
+}
+
+function describe(exit: KernelExit): string {
+  switch (exit.kind) {
+    case "halt":
+      return `halt, φ7 = ${decimal64(exit.value)}`;
+    case "fault":
+      return `page fault at 0x${exit.address.toString(16)}`;
+    default:
+      return exit.kind;
+  }
+}
+
+/** `pvmkit inspect FILE.jar` (called by `inspect` when the file is a JAR blob). */
+export function inspectJar(path: string, json: boolean, io: CliIo): Promise<number> {
+  const program = parse(path);
+  const caps = program.caps.map((c) => ({
+    slot: c.slot,
+    kind: c.kind,
+    ...(c.kind === "data"
+      ? { basePage: c.basePage, pageCount: c.pageCount, access: c.access, initBytes: c.dataLength }
+      : { codeBytes: c.code!.code.length, jumpTable: c.code!.jumpTable.count }),
+  }));
+  const listings = program.caps.filter((c) => c.kind === "code").map((c) => {
+    const blob = c.code!;
+    const generic = encodeBlob({
+      code: blob.code,
+      bitmask: blob.bitmask,
+      jumpTable: Array.from(blob.jumpTable.toArray()),
+      entrySize: blob.jumpTable.entrySize,
+    });
+    return { slot: c.slot, disassembly: disassemble(generic, { format: "generic" }) };
+  });
+  if (json) {
+    io.stdout(
+      toJson({
+        format: program.layout,
+        memoryPages: program.memoryPages,
+        invokeSlot: program.invokeSlot,
+        caps,
+        listings,
+      }) + "\n",
+    );
+    return Promise.resolve(0);
+  }
+  const lines = [
+    `${path}: JAR v2, memory_pages ${program.memoryPages}, invoke slot ${program.invokeSlot}, ${caps.length} caps`,
+    ...program.caps.map((c) =>
+      c.kind === "data"
+        ? `  slot ${String(c.slot).padStart(3)}  DATA  pages ${c.basePage}..${c.basePage + c.pageCount} ` +
+          `(0x${(c.basePage * 4096).toString(16)}) ${c.access}, ${c.dataLength} init bytes`
+        : `  slot ${String(c.slot).padStart(3)}  CODE  ${c.code!.code.length} bytes, ${
+          c.code!.jumpTable.count
+        } jump-table entries`
+    ),
+    ...listings.flatMap((l) => [``, `CODE slot ${l.slot}:`, l.disassembly.trimEnd()]),
+  ];
+  io.stdout(lines.join("\n") + "\n");
+  return Promise.resolve(0);
+}
