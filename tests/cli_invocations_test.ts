@@ -13,6 +13,7 @@
 //   checkpoint; a host panic and a host out-of-gas must record traces that replay.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -482,4 +483,37 @@ describe("pvmkit run: --trace-host and --record-trace", () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /standard \(SPI\) program/);
   });
+});
+
+describe("--crypto: the crypto extension from the command line", () => {
+  // pc 0: r9 = r1 − 32 (stack) ; sha2_256(r7, r8) → r9 ; r7 = r9 ; r8 = 32 ; halt: output = the digest
+  const digestOfArgs = file(
+    "digest.pvm",
+    spi({
+      stack: 4096,
+      metadata: [],
+      blob: asm(I.addImm64(9, 1, -32), I.ecalli(0x10002), I.moveReg(7, 9), I.loadImm(8, 32), I.jumpInd(0)).bytes,
+    }),
+  );
+  it('run --host-calls skip --crypto: SHA-256 of the arguments "abc"', async () => {
+    const r = await cli("run", digestOfArgs, "--host-calls", "skip", "--crypto", "--args", "616263", "--json");
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out);
+    assert.equal(report.output, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert.equal(report.hostCallsSkipped, 0);
+    const without = JSON.parse(
+      (await cli("run", digestOfArgs, "--host-calls", "skip", "--args", "616263", "--json")).out,
+    );
+    assert.equal(without.hostCallsSkipped, 1, "without --crypto the call is skipped (WHAT)");
+    assert.equal((await cli("run", digestOfArgs, "--crypto")).code, 2, "--crypto needs --host-calls skip");
+  });
+  for (const backend of BACKENDS) {
+    it(`authorize --crypto: the digest of E2(core) (${backend})`, async () => {
+      const r = await cli("authorize", digestOfArgs, "--crypto", "--core", "3", "--backend", backend, "--json");
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).output, createHash("sha256").update(new Uint8Array([3, 0])).digest("hex"));
+      const off = JSON.parse((await cli("authorize", digestOfArgs, "--core", "3", "--json")).out);
+      assert.notEqual(off.output, JSON.parse(r.out).output, "not offered without --crypto");
+    });
+  }
 });

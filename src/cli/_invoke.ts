@@ -6,6 +6,8 @@
  * @module
  */
 import { type Backend, Module } from "../engine.ts";
+import { cryptoHostFunctions } from "../host/crypto.ts";
+import type { HostFunctionSpec } from "../host/host.ts";
 import { formatHostCall, type RunObserver } from "../host/observe.ts";
 import type { LogEntry, LogOptions } from "../host/jam/general.ts";
 import type { InvocationResult } from "../host/jam/invocations.ts";
@@ -42,6 +44,7 @@ export const COMMON_INVOCATION_OPTIONS: OptionSpecs = {
   "record-trace": { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  crypto: { type: "boolean" },
 };
 
 /** Help lines for {@link COMMON_INVOCATION_OPTIONS}. */
@@ -55,6 +58,9 @@ export const COMMON_INVOCATION_HELP =
                         replays it exactly, without the host)
   --json                print one JSON object (64-bit numbers as decimal strings)
   -q, --quiet           do not print the guest's log messages (JIP-1 log, to stderr)
+  --crypto              also offer pvmkit's crypto extension (not GP): blake2b_256,
+                        keccak_256, sha2_256, ed25519_verify, secp256k1_ecrecover at
+                        ids 0x10000-0x10004 (see the README)
   -h, --help            show this help`;
 
 /** The common flags, parsed. */
@@ -73,6 +79,8 @@ export interface CommonInvocationFlags {
   json: boolean;
   /** Hide log messages. */
   quiet: boolean;
+  /** The crypto extension's host functions, if `--crypto` was given (for a policy's `extra`). */
+  extra: HostFunctionSpec[] | undefined;
 }
 
 /** Parse {@link COMMON_INVOCATION_OPTIONS}. */
@@ -90,6 +98,7 @@ export function commonFlags(args: ParsedArgs): CommonInvocationFlags {
     recordTrace: stringOption(args, "record-trace"),
     json: flag(args, "json"),
     quiet: flag(args, "quiet"),
+    extra: flag(args, "crypto") ? cryptoHostFunctions() : undefined,
   };
 }
 

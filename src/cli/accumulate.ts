@@ -125,6 +125,7 @@ export function accumulateCommand(argv: string[], io: CliIo): Promise<number> {
     backend: flags.backend,
     log: cliLog(io, flags.quiet),
     observer,
+    extra: flags.extra,
   });
   writeRecordedTrace(flags, recorder);
   if (saveTo !== undefined) saveStateFile(saveTo, loaded);

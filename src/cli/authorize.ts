@@ -84,6 +84,7 @@ export function authorizeCommand(argv: string[], io: CliIo): Promise<number> {
     backend: flags.backend,
     log: cliLog(io, flags.quiet),
     observer,
+    extra: flags.extra,
   });
   writeRecordedTrace(flags, recorder);
   return Promise.resolve(printInvocation(io, flags, result, count(), [], {}));

@@ -129,6 +129,7 @@ export function refineCommand(argv: string[], io: CliIo): Promise<number> {
     backend: flags.backend,
     log: cliLog(io, flags.quiet),
     observer,
+    extra: flags.extra,
   });
   writeRecordedTrace(flags, recorder);
   if (exportsPath !== undefined) {

@@ -26,6 +26,7 @@ import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "
 import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
 import { assembleFile } from "./asm.ts";
 import { namesJar, runJarCommand } from "./jar.ts";
+import { cryptoHostFunctions } from "../host/crypto.ts";
 import { HostRegistry, runWithHost } from "../host/host.ts";
 import { combineObservers, type HostCallObserver, hostCallTracer } from "../host/observe.ts";
 import { Jip6Recorder } from "../trace/jip6_writer.ts";
@@ -63,6 +64,9 @@ Options:
   --host-calls MODE   stop (default): end the run at the first host call (ecalli) and
                       report it; skip: answer every host call with r7 = WHAT
                       (2^64 - 2), charge no extra gas, and carry on
+  --crypto            with --host-calls skip: answer pvmkit's crypto extension (ids
+                      0x10000-0x10004: blake2b_256, keccak_256, sha2_256,
+                      ed25519_verify, secp256k1_ecrecover) instead of skipping them
   --trace-host        with --host-calls skip: print every host call to stderr (id, pc,
                       r7..r12, r7 and r8 after it, gas before and after)
   --record-trace FILE with --host-calls skip, for a standard program: write a JIP-6
@@ -135,6 +139,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     "host-calls": { type: "string" },
     "trace-host": { type: "boolean" },
     "record-trace": { type: "string" },
+    crypto: { type: "boolean" },
     backend: { type: "string" },
     "gas-model": { type: "string" },
     isa: { type: "string" },
@@ -169,8 +174,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const isa = parseIsa(stringOption(args, "isa"));
   const traceHost = flag(args, "trace-host");
   const recordTrace = stringOption(args, "record-trace");
-  if ((traceHost || recordTrace !== undefined) && hostMode !== "skip") {
-    const which = traceHost ? "--trace-host" : "--record-trace";
+  const crypto = flag(args, "crypto");
+  if ((traceHost || recordTrace !== undefined || crypto) && hostMode !== "skip") {
+    const which = traceHost ? "--trace-host" : recordTrace !== undefined ? "--record-trace" : "--crypto";
     throw new UsageError(`${which} needs --host-calls skip (host calls are answered only then)`);
   }
 
@@ -184,7 +190,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     : new Jip6Recorder(programBytes(file), { metadata: module.format === "spi-metadata" });
   const tracer = traceHost ? hostCallTracer((line) => io.stderr(line + "\n")) : undefined;
   recorder?.onStart(vm, pc);
-  const report = execute(vm, module, gas, hostMode === "skip", combineObservers(recorder, tracer));
+  const report = execute(vm, module, gas, hostMode === "skip", combineObservers(recorder, tracer), crypto);
   if (recorder && recordTrace !== undefined) {
     if (report.exit.kind !== "limit") recorder.onEnd(vm, report.exit);
     writeBytes(recordTrace, recorder.text());
@@ -237,14 +243,17 @@ function execute(
   gasStart: bigint,
   skipHostCalls: boolean,
   observer: HostCallObserver,
+  crypto: boolean,
 ): RunReport {
   const initial = vm.registers;
   let hostCallsSkipped = 0;
-  // Skipping: every id is unknown to an empty registry, which answers WHAT; no extra gas.
+  // Skipping: an id the registry lacks (every id, or with --crypto all but the extension's)
+  // answers WHAT at no extra gas.
   const skipping = new HostRegistry();
   skipping.unknownGas = 0n;
+  if (crypto) { for (const spec of cryptoHostFunctions()) skipping.register(spec); }
   const exit: Exit = skipHostCalls
-    ? runWithHost(vm, skipping, { observer, onCall: () => hostCallsSkipped++ })
+    ? runWithHost(vm, skipping, { observer, onCall: (e) => e.name === undefined && hostCallsSkipped++ })
     : vm.run();
   const final = vm.registers;
   let output: Uint8Array | undefined;
