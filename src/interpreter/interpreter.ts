@@ -1090,6 +1090,9 @@ export function sbrk(memory: Memory, state: MachineState, lo: number, hi: number
  * 0 and changes nothing. Pages are mapped writable, in whole program pages, as the end
  * passes them.
  */
+/** Pages of the Wasm memory the permission map and context area take. */
+const CONTROL_PAGES = (2 ** 20 + 65536) / PAGE_SIZE;
+
 function sbrkPolkaVm(memory: Memory, state: MachineState, heap: PolkaVmHeap, lo: number): number {
   const end = state.heap + (lo >>> 0);
   if (end > heap.limit) return 0;
@@ -1098,6 +1101,8 @@ function sbrkPolkaVm(memory: Memory, state: MachineState, heap: PolkaVmHeap, lo:
   if (needTo > mappedTo) {
     const pages = (needTo - mappedTo) / PAGE_SIZE;
     if (memory.pageCount + pages > memory.maxPages) return 0; // the maxMemoryPages limit
+    // Mapped pages and the permission map (1 MiB + 64 KiB) must fit in one 4 GiB Wasm memory.
+    if (memory.pageCount + pages + CONTROL_PAGES > 2 ** 20) return 0;
     try {
       memory.map(mappedTo, needTo - mappedTo, "write");
     } catch (error) {
