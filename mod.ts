@@ -119,5 +119,6 @@ export type { KernelBackend } from "./src/kernel/exec.ts";
 export { ISA_JAVM } from "./src/isa/opcodes.ts";
 export { type DataObject, PageStore, UntypedPool } from "./src/kernel/pages.ts";
 export { CodeImage } from "./src/kernel/code.ts";
+export { DEFAULT_RESIDENT_MEMORIES, Residency } from "./src/kernel/residency.ts";
 export type { MachineState } from "./src/interpreter/interpreter.ts";
 export { JavmCostModel, javmMemoryCycles } from "./src/gas/javm.ts";

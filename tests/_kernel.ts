@@ -26,19 +26,26 @@ export function jarOf(
   return encodeJar({ memoryPages: options.memoryPages ?? 0, invokeSlot: 64, caps });
 }
 
-/** Run on both backends; the exits, gas used and VM counts must agree. Returns the interpreter's run. */
+/** Run on both backends (and with swapping forced); exits, gas used and VM counts must agree. Returns the interpreter's run. */
 export function runBoth(
   blob: Uint8Array,
   options: Omit<KernelOptions, "backend"> = { gas: 1_000_000n },
 ): { exit: KernelExit; kernel: Kernel } {
-  const runs = (["interpreter", "recompiler"] as const).map((backend) => {
-    const kernel = Kernel.create(blob, { ...options, backend });
+  // The third run keeps one VM memory resident, so every switch between VMs with memory swaps.
+  const variants = [{ backend: "interpreter" }, { backend: "recompiler" }, {
+    backend: "recompiler",
+    maxResidentMemories: 1,
+  }] as const;
+  const runs = variants.map((variant) => {
+    const kernel = Kernel.create(blob, { ...options, ...variant });
     return { exit: kernel.run(), kernel };
   });
-  assert.deepEqual(runs[1].exit, runs[0].exit, "recompiler vs interpreter");
-  assert.equal(runs[1].kernel.gasUsed, runs[0].kernel.gasUsed);
-  assert.equal(runs[1].kernel.vmsCreated, runs[0].kernel.vmsCreated);
-  runs[1].kernel.dispose();
+  for (const run of runs.slice(1)) {
+    assert.deepEqual(run.exit, runs[0].exit, "recompiler (or swapping) vs interpreter");
+    assert.equal(run.kernel.gasUsed, runs[0].kernel.gasUsed);
+    assert.equal(run.kernel.vmsCreated, runs[0].kernel.vmsCreated);
+    run.kernel.dispose();
+  }
   return runs[0];
 }
 

@@ -268,3 +268,28 @@ describe("§14 choices", () => {
     assert.equal(exit.kind === "halt" && exit.value, 8n);
   });
 });
+
+describe("VM memories: residency bound", () => {
+  it("ten children with a mapped page each keep at most 3 memories resident; contents survive swapping", () => {
+    // Child: map its slot-5 DATA cap at 0x10000, store φ7 there, reply φ7 + 1; when called
+    // again, reply what it stored (read back after being swapped out in between).
+    const child = `move_reg r6, r7\n${map(5, 0x10, 0, 1, 1)}\nload_imm r1, 0x10000\nstore_ind_u64 r6, r1, 0\n` +
+      `add_imm_64 r7, r6, 1\necalli 0\nload_imm r1, 0x10000\nload_ind_u64 r7, r1, 0\necalli 0`;
+    const lines = ["load_imm r6, 0"];
+    for (let i = 0; i < 10; i++) {
+      lines.push(retype(1, 70), `load_imm r7, 0\nload_imm r12, ${100 + i}\necalli 32`);
+      lines.push(`load_imm r11, 6\n${refs(70, (100 + i) * 256 + 5)}\necall`);
+      lines.push(call(i, 0, 100 + i), "add_64 r6, r6, r7");
+    }
+    for (let i = 0; i < 10; i++) lines.push(call(0, 0, 100 + i), "add_64 r6, r6, r7");
+    lines.push("move_reg r7, r6", REPLY);
+    const blob = jarOf(lines.join("\n"), { child, memoryPages: 64 });
+    for (const backend of ["interpreter", "recompiler"] as const) {
+      const kernel = Kernel.create(blob, { gas: 10_000_000n, backend, maxResidentMemories: 3 });
+      const exit = kernel.run();
+      assert.deepEqual(exit.kind === "halt" && exit.value, 55n + 45n);
+      assert.ok(kernel.residency.size <= 3, `${kernel.residency.size} resident`);
+      kernel.dispose();
+    }
+  });
+});

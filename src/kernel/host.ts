@@ -65,6 +65,7 @@ export function runKernelWithHost(kernel: Kernel, registry: HostRegistry = kerne
     const exit = kernel.run();
     if (exit.kind !== "protocol") return exit;
     const vm = kernel.active;
+    kernel.residency.touch(vm);
     let r7 = vm.reg(7), r8 = vm.reg(8);
     const machine: HostMachine = {
       getRegister: (i) => (i === 7 ? r7 : i === 8 ? r8 : vm.reg(i)),

@@ -38,6 +38,7 @@ import { type KernelBackend, runVm, SharedMachines } from "./exec.ts";
 import { KERNEL_PAGE, newData, PageStore, UntypedPool } from "./pages.ts";
 import { managementOp } from "./ops.ts";
 import { KernelVm } from "./vm.ts";
+import { Residency } from "./residency.ts";
 
 /** Why an invocation could not start (spec §2.5, §3): a typed, final failure. */
 export class KernelError extends Error {
@@ -60,6 +61,8 @@ export interface KernelOptions {
   backend?: KernelBackend;
   /** Most pages `memory_pages` may declare (default 2^20, the whole 4 GiB space). */
   maxMemoryPages?: number;
+  /** VM memories kept resident at once; others are swapped to the page store (default 32). */
+  maxResidentMemories?: number;
   /** Called with one line per cap operation (`--trace-caps`). */
   trace?: (line: string) => void;
   /** Pool the VMs' memories come from and return to (default: the engine's). */
@@ -117,6 +120,8 @@ export class Kernel {
   liveVms = 0;
   /** @internal */
   readonly pool: MemoryPool;
+  /** @internal Which VM memories are resident. */
+  readonly residency: Residency;
   /** @internal */
   readonly trace: ((line: string) => void) | undefined;
   private readonly arena: (KernelVm | undefined)[] = [];
@@ -145,6 +150,7 @@ export class Kernel {
     if (gas < 0n || gas > BigInt(MAX_GAS)) throw new RangeError(`gas ${gas} is not in 0..2^53-1`);
     const tier = javmMemoryCycles(program.memoryPages);
     this.untyped = new UntypedPool(program.memoryPages);
+    this.residency = new Residency(this.store, this.pool, options.maxResidentMemories);
     const empty = Memory.create([], { pool: this.pool });
     empty.panicBelow = 0;
     this.shared = new SharedMachines(empty);
@@ -176,7 +182,7 @@ export class Kernel {
       data.basePage = entry.basePage;
       data.access = entry.access;
       root.caps.set(entry.slot, { kind: "data", data });
-      root.mapData(data, 0, entry.pageCount, this.store, this.pool);
+      root.mapData(data, 0, entry.pageCount);
     }
     if (program.memoryPages > 0) root.caps.set(UNTYPED_SLOT, Object.freeze({ kind: "untyped", pool: this.untyped }));
 
@@ -187,6 +193,7 @@ export class Kernel {
       if (args.length > argsCap.pageCount * KERNEL_PAGE) {
         throw new KernelError(`${args.length} bytes of arguments do not fit the ${argsCap.pageCount}-page slot-0 cap`);
       }
+      this.residency.touch(root);
       root.memory!.write(argsCap.basePage * KERNEL_PAGE, args, { ignoreAccess: true });
       root.setReg(8, BigInt(argsCap.basePage * KERNEL_PAGE));
     }
@@ -244,6 +251,7 @@ export class Kernel {
     if (this.pendingProtocol) throw new TypeError("a protocol call is pending: call resume() first");
     for (;;) {
       const vm = this.activeVm;
+      this.residency.touch(vm);
       const status = runVm(vm, this.backend, this.shared);
       const exit = this.afterExit(vm, status);
       if (exit) return exit;
@@ -272,7 +280,7 @@ export class Kernel {
 
   /** Release every VM's memory (the kernel cannot run afterwards). */
   dispose(): void {
-    for (const vm of this.arena) vm?.release(this.pool);
+    for (const vm of this.arena) vm?.release();
     this.shared.empty.release(this.pool);
     this.finished ??= { kind: "panic", gas: 0n };
   }
@@ -361,12 +369,12 @@ export class Kernel {
     const ipc = vm.caps.get(0);
     if (frame.ipcSlot !== undefined && ipc && !caller.caps.has(frame.ipcSlot)) {
       vm.caps.delete(0);
-      if (ipc.kind === "data") vm.unmapData(ipc.data, 0, ipc.data.pageCount, this.store);
+      if (ipc.kind === "data") vm.unmapData(ipc.data, 0, ipc.data.pageCount);
       caller.caps.set(frame.ipcSlot, ipc);
       const m = frame.ipcMapping;
       if (ipc.kind === "data" && m && ipc.data.basePage === m.basePage && ipc.data.access === m.access) {
         if (!caller.anyMapped(m.basePage, ipc.data.pageCount)) {
-          caller.mapData(ipc.data, 0, ipc.data.pageCount, this.store, this.pool);
+          caller.mapData(ipc.data, 0, ipc.data.pageCount);
         }
       }
     }
@@ -432,7 +440,7 @@ export class Kernel {
       vm.caps.delete(ipcSlot);
       if (ipc.kind === "data") {
         if (ipc.data.mappedCount > 0) mapping = { basePage: ipc.data.basePage!, access: ipc.data.access! };
-        vm.unmapData(ipc.data, 0, ipc.data.pageCount, this.store);
+        vm.unmapData(ipc.data, 0, ipc.data.pageCount);
       }
       this.dropCap(target, 0);
       target.caps.set(0, ipc);
@@ -506,7 +514,7 @@ export class Kernel {
   private newVm(code: CodeImage): KernelVm | undefined {
     if (this.liveVms >= MAX_VMS) return undefined;
     const index = this.freeIndices.pop() ?? this.arena.length;
-    const vm = new KernelVm(index, code);
+    const vm = new KernelVm(index, code, this.residency);
     this.arena[index] = vm;
     this.liveVms++;
     this.vmsCreated++;
@@ -517,7 +525,7 @@ export class Kernel {
   destroyVm(vm: KernelVm): void {
     vm.alive = false;
     vm.state = "halted";
-    vm.release(this.pool);
+    vm.release();
     this.arena[vm.index] = undefined;
     this.freeIndices.push(vm.index);
     this.liveVms--;
@@ -527,7 +535,7 @@ export class Kernel {
   dropCap(vm: KernelVm, slot: number): void {
     const cap = vm.caps.get(slot);
     if (!cap) return;
-    if (cap.kind === "data") vm.unmapData(cap.data, 0, cap.data.pageCount, this.store);
+    if (cap.kind === "data") vm.unmapData(cap.data, 0, cap.data.pageCount);
     vm.caps.delete(slot);
   }
 

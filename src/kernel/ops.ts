@@ -63,7 +63,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       }
       d.basePage = b;
       d.access = access;
-      owner.mapData(d, f, n, k.store, k.pool);
+      owner.mapData(d, f, n);
       k.log(vm, `${name}: map pages ${f}..${f + n} at 0x${(b * 4096).toString(16)} ${access}`);
       return undefined;
     }
@@ -73,7 +73,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       const d = cap.data;
       if (d.basePage !== undefined && first < BigInt(d.pageCount)) {
         const n = Math.min(Number(count > BigInt(d.pageCount) ? BigInt(d.pageCount) : count), d.pageCount);
-        owner.unmapData(d, Number(first), n, k.store);
+        owner.unmapData(d, Number(first), n);
       }
       k.log(vm, `${name}: unmap from page ${first}, ${count} pages`);
       return undefined;
@@ -115,7 +115,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       if (dest.vm.caps.has(dest.slot)) return k.what(vm, `${name}: destination occupied`);
       owner.caps.delete(slot);
       if (cap.kind === "data" && dest.vm !== owner) {
-        owner.unmapData(cap.data, 0, cap.data.pageCount, k.store);
+        owner.unmapData(cap.data, 0, cap.data.pageCount);
         cap.data.basePage = undefined; // §14.17: the receiver chooses where to map it
         cap.data.access = undefined;
       }

@@ -8,10 +8,10 @@
  */
 import type { MachineState } from "../interpreter/interpreter.ts";
 import { Memory, type MemoryRegion } from "../memory/memory.ts";
-import type { MemoryPool } from "../memory/pool.ts";
+import type { Residency } from "./residency.ts";
 import type { Cap } from "./caps.ts";
 import type { CodeImage } from "./code.ts";
-import { type DataObject, KERNEL_PAGE, type PageStore } from "./pages.ts";
+import { type DataObject, KERNEL_PAGE } from "./pages.ts";
 
 /** Lifecycle states (§6.1). */
 export type VmState = "idle" | "running" | "waiting" | "faulted" | "halted";
@@ -29,8 +29,10 @@ export class KernelVm {
   alive = true;
   /** The cap table: slot → cap. */
   readonly caps: Map<number, Cap> = new Map();
-  /** Own address space, created on the first MAP (replaced when it is re-laid out). */
+  /** Own address space, created on the first MAP (replaced when re-laid out; absent while swapped out). */
   memory: Memory | undefined;
+  /** True while the mapped pages live in the page store (see Residency). */
+  private swapped = false;
 
   /** A new idle VM with zero registers, pc 0 and no gas. */
   constructor(
@@ -38,6 +40,8 @@ export class KernelVm {
     readonly index: number,
     /** The CODE this VM runs. */
     readonly code: CodeImage,
+    /** The kernel's residency manager. */
+    private readonly residency: Residency,
   ) {}
 
   /** Register i as an unsigned 64-bit value. */
@@ -60,6 +64,7 @@ export class KernelVm {
 
   /** True if any of the address-space pages [page, page + count) is mapped in this VM. */
   anyMapped(page: number, count: number): boolean {
+    this.residency.touch(this);
     const m = this.memory;
     if (!m) return false;
     for (let p = page; p < page + count; p++) if (m.access(p * KERNEL_PAGE) !== "none") return true;
@@ -67,12 +72,14 @@ export class KernelVm {
   }
 
   /** Map pages [first, first + count) of a DATA cap held by this VM (base and access already fixed). */
-  mapData(data: DataObject, first: number, count: number, store: PageStore, pool: MemoryPool): void {
+  mapData(data: DataObject, first: number, count: number): void {
+    this.residency.touch(this);
     const pages: number[] = [];
     for (let p = first; p < first + count; p++) if (!data.mapped[p]) pages.push(data.basePage! + p);
     if (pages.length === 0) return;
-    this.ensureRoom(pages, pool);
+    this.ensureRoom(pages);
     const memory = this.memory!;
+    const store = this.residency.store;
     const access = data.access === "rw" ? "write" : "read";
     for (let p = first; p < first + count; p++) {
       if (data.mapped[p]) continue;
@@ -83,21 +90,64 @@ export class KernelVm {
       data.mapped[p] = 1;
       data.mappedCount++;
     }
+    this.residency.touch(this);
   }
 
   /** Unmap pages [first, first + count) of a DATA cap (clipped), saving their bytes in the store. */
-  unmapData(data: DataObject, first: number, count: number, store: PageStore): void {
+  unmapData(data: DataObject, first: number, count: number): void {
+    this.residency.touch(this);
     const memory = this.memory;
     const end = Math.min(first + count, data.pageCount);
     for (let p = first; p < end; p++) {
       if (!data.mapped[p]) continue;
       const address = (data.basePage! + p) * KERNEL_PAGE;
       if (memory) {
-        store.set(data.backing + p, memory.read(address, KERNEL_PAGE, { ignoreAccess: true }));
+        this.residency.store.set(data.backing + p, memory.read(address, KERNEL_PAGE, { ignoreAccess: true }));
         memory.map(address, KERNEL_PAGE, "none");
       }
       data.mapped[p] = 0;
       data.mappedCount--;
+    }
+  }
+
+  /** @internal Save the mapped pages to the store and give the memory back (see Residency). */
+  swapOut(): void {
+    const memory = this.memory;
+    if (!memory) return;
+    for (const cap of this.caps.values()) {
+      if (cap.kind !== "data" || cap.data.mappedCount === 0) continue;
+      const d = cap.data;
+      for (let p = 0; p < d.pageCount; p++) {
+        if (d.mapped[p]) {
+          this.residency.store.set(
+            d.backing + p,
+            memory.read((d.basePage! + p) * KERNEL_PAGE, KERNEL_PAGE, { ignoreAccess: true }),
+          );
+        }
+      }
+      this.swapped = true;
+    }
+    memory.release(this.residency.pool);
+    this.memory = undefined;
+  }
+
+  /** @internal Rebuild the address space of a swapped-out VM from its DATA caps and the store. */
+  swapIn(): void {
+    if (!this.swapped) return;
+    this.swapped = false;
+    const mapped: { page: number; data: DataObject; p: number }[] = [];
+    for (const cap of this.caps.values()) {
+      if (cap.kind !== "data") continue;
+      const d = cap.data;
+      for (let p = 0; p < d.pageCount; p++) if (d.mapped[p]) mapped.push({ page: d.basePage! + p, data: d, p });
+    }
+    if (mapped.length === 0) return;
+    this.ensureRoom(mapped.map((m) => m.page));
+    const memory = this.memory!;
+    for (const { page, data, p } of mapped) {
+      memory.map(page * KERNEL_PAGE, KERNEL_PAGE, data.access === "rw" ? "write" : "read");
+      const bytes = this.residency.store.get(data.backing + p);
+      if (bytes) memory.write(page * KERNEL_PAGE, bytes, { ignoreAccess: true });
     }
   }
 
@@ -106,7 +156,8 @@ export class KernelVm {
    * page mapped near 4 GiB would otherwise grow the Wasm memory to 4 GiB): if needed, lay the
    * memory out again around everything mapped, which only changes the Wasm rotation.
    */
-  private ensureRoom(pages: readonly number[], pool: MemoryPool): void {
+  private ensureRoom(pages: readonly number[]): void {
+    const pool = this.residency.pool;
     const old = this.memory;
     if (old) {
       let far = 0;
@@ -133,8 +184,10 @@ export class KernelVm {
   }
 
   /** Give the memory back to the pool (the VM is destroyed or the invocation is over). */
-  release(pool: MemoryPool): void {
-    this.memory?.release(pool);
+  release(): void {
+    this.memory?.release(this.residency.pool);
     this.memory = undefined;
+    this.swapped = false;
+    this.residency.forget(this);
   }
 }
