@@ -74,7 +74,9 @@ function replay(path) {
         if (!got || hex(got) !== hex(r.data)) return `${where}: memread at 0x${r.address.toString(16)} differs`;
       }
       for (const w of e.memWrites) {
-        if (!api.pvmWriteMemory(id, w.address, w.data)) return `${where}: memwrite at 0x${w.address.toString(16)} failed`;
+        if (!api.pvmWriteMemory(id, w.address, w.data)) {
+          return `${where}: memwrite at 0x${w.address.toString(16)} failed`;
+        }
       }
       const regs = pause.registers;
       for (const s of e.setRegs) regs[s.index] = s.value;
