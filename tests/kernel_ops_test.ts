@@ -5,7 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { jarOf, runBoth, WHAT } from "./_kernel.ts";
-import { Kernel } from "../src/kernel/kernel.ts";
+import { Kernel, KernelError } from "../src/kernel/kernel.ts";
 import { kernelRegistry, runKernelWithHost } from "../src/kernel/host.ts";
 
 const HUH = (1n << 64n) - 9n, LOW = (1n << 64n) - 8n;
@@ -291,5 +291,24 @@ describe("VM memories: residency bound", () => {
       assert.ok(kernel.residency.size <= 3, `${kernel.residency.size} resident`);
       kernel.dispose();
     }
+  });
+});
+
+describe("invocation limits", () => {
+  it("memory_pages above the limit, gas below the init page fee, arguments longer than the slot-0 cap: KernelError", () => {
+    const big = jarOf(REPLY, { memoryPages: (1 << 16) + 1 });
+    assert.throws(
+      () => Kernel.create(big, { gas: 1000n }),
+      (e: unknown) => e instanceof KernelError && /exceeds the limit/.test(e.message),
+    );
+    assert.equal(Kernel.create(big, { gas: 1000n, maxMemoryPages: 1 << 20 }).run().kind, "halt");
+    const caps = [{ slot: 0, kind: "data" as const, basePage: 0, pageCount: 2, access: "rw" as const }];
+    const paged = jarOf(REPLY, { memoryPages: 2, caps });
+    assert.throws(
+      () => Kernel.create(paged, { gas: 2999n }),
+      (e: unknown) => e instanceof KernelError && /init page fee 3000/.test(e.message),
+    );
+    assert.throws(() => Kernel.create(paged, { gas: 9999n, args: new Uint8Array(8193) }), KernelError);
+    assert.throws(() => Kernel.create(paged, { gas: 2n ** 53n }), RangeError);
   });
 });

@@ -59,7 +59,10 @@ export interface KernelOptions {
   operation?: bigint | number;
   /** `interpreter` (default) or `recompiler`. */
   backend?: KernelBackend;
-  /** Most pages `memory_pages` may declare (default 2^20, the whole 4 GiB space). */
+  /**
+   * Most pages `memory_pages` may declare (default 65,536 = 256 MiB, the largest pool of
+   * the 75-cycle memory tier); the pool is the bound on every page the invocation can hold.
+   */
   maxMemoryPages?: number;
   /** VM memories kept resident at once; others are swapped to the page store (default 32). */
   maxResidentMemories?: number;
@@ -142,7 +145,7 @@ export class Kernel {
     }
     this.pool = options.memoryPool ?? DEFAULT_MEMORY_POOL;
     this.trace = options.trace;
-    const limit = options.maxMemoryPages ?? 1 << 20;
+    const limit = options.maxMemoryPages ?? 1 << 16;
     if (program.memoryPages > limit) {
       throw new KernelError(`memory_pages ${program.memoryPages} exceeds the limit of ${limit} pages`);
     }
