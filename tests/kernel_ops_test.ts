@@ -239,6 +239,11 @@ describe("§14 choices", () => {
   it("3/4: jumps to a position that starts no gas block panic", () => {
     assert.equal(halt(`load_imm r7, 1\nmid: load_imm r7, 2\njump mid\n`).exit.kind, "panic");
   });
+  it("5: an invalid opcode mid-block panics when reached; its (1 cycle, 1 slot) entry still counts in the block", () => {
+    // block [load_imm, invalid 4, ecalli]: slots 1, 2, then ecalli decodes in cycle 0 → done 100 → 97
+    const { exit } = halt(`load_imm r7, 1\n.raw 0x04\necalli 0`, {}, 1000n);
+    assert.deepEqual(exit, { kind: "panic", gas: 1000n - 97n });
+  });
   it("6: ecall ends its gas block (the next block is charged on its own)", () => {
     const a = halt(`${op(5, 99)}\n${REPLY}`).kernel.gasUsed;
     const b = halt(`${op(5, 99)}\nfallthrough\n${REPLY}`).kernel.gasUsed;
