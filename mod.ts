@@ -122,3 +122,4 @@ export { CodeImage } from "./src/kernel/code.ts";
 export { DEFAULT_RESIDENT_MEMORIES, Residency } from "./src/kernel/residency.ts";
 export type { MachineState } from "./src/interpreter/interpreter.ts";
 export { JavmCostModel, javmMemoryCycles } from "./src/gas/javm.ts";
+export { type JamEntryExports, polkaVmToStandard } from "./src/program/polkavm_jam.ts";
