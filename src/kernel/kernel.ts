@@ -301,7 +301,7 @@ export class Kernel {
       st.charged = false; // ecalli and ecall end their gas block
       if (!isEcall && imm > MAX_ECALLI_SLOT) {
         st.pc = pc;
-        this.log(vm, `ecalli ${imm}: immediate above ${MAX_ECALLI_SLOT} → panic`);
+        if (this.trace) this.log(vm, `ecalli ${imm}: immediate above ${MAX_ECALLI_SLOT} → panic`);
         return this.fault(vm, ChildStatus.panic, KERNEL_HUH);
       }
       if (!this.charge(vm, ECALL_FEE)) return this.fault(vm, ChildStatus.oog, KERNEL_LOW);
@@ -340,7 +340,7 @@ export class Kernel {
         : status === ChildStatus.fault
         ? { kind: "fault", address: Number(value), gas }
         : { kind: "panic", gas };
-      this.log(vm, `root stops: ${this.finished.kind}`);
+      if (this.trace) this.log(vm, `root stops: ${this.finished.kind}`);
       return this.finished;
     }
     vm.state = "faulted";
@@ -351,7 +351,7 @@ export class Kernel {
     caller.setReg(8, BigInt(status));
     caller.state = "running";
     this.activeVm = caller;
-    this.log(vm, `faults with status ${status} → vm ${caller.index}`);
+    if (this.trace) this.log(vm, `faults with status ${status} → vm ${caller.index}`);
     return undefined;
   }
 
@@ -362,7 +362,7 @@ export class Kernel {
     const frame = this.stack.pop();
     if (!frame) {
       this.finished = { kind: "halt", value: vm.reg(7), gas: BigInt(vm.machine.gas) };
-      this.log(vm, `root replies ${vm.reg(7)}: halt`);
+      if (this.trace) this.log(vm, `root replies ${vm.reg(7)}: halt`);
       return this.finished;
     }
     const caller = frame.caller;
@@ -381,11 +381,11 @@ export class Kernel {
         }
       }
     }
-    caller.setReg(7, vm.reg(7));
-    caller.setReg(8, 0n);
+    caller.machine.regs.set(vm.machine.regs.subarray(14, 16), 14); // φ7
+    caller.machine.regs[16] = caller.machine.regs[17] = 0; // φ8 = 0: replied
     caller.state = "running";
     this.activeVm = caller;
-    this.log(vm, `replies ${vm.reg(7)} → vm ${caller.index}`);
+    if (this.trace) this.log(vm, `replies ${vm.reg(7)} → vm ${caller.index}`);
     return undefined;
   }
 
@@ -399,7 +399,7 @@ export class Kernel {
     switch (cap.kind) {
       case "protocol":
         this.pendingProtocol = true;
-        this.log(vm, `call slot ${slot}: protocol ${cap.id} → host`);
+        if (this.trace) this.log(vm, `call slot ${slot}: protocol ${cap.id} → host`);
         return { kind: "protocol", id: cap.id, gas: BigInt(vm.machine.gas) };
       case "untyped":
         return this.retype(vm, cap.pool, dest);
@@ -416,7 +416,7 @@ export class Kernel {
   /** A protocol call reached through a remote reference (ecall op 0). */
   protocolCall(vm: KernelVm, id: number): KernelExit {
     this.pendingProtocol = true;
-    this.log(vm, `remote protocol ${id} → host`);
+    if (this.trace) this.log(vm, `remote protocol ${id} → host`);
     return { kind: "protocol", id, gas: BigInt(vm.machine.gas) };
   }
 
@@ -450,16 +450,18 @@ export class Kernel {
       passedSlot = ipcSlot;
     }
     this.stack.push({ caller: vm, ipcSlot: passedSlot, ipcMapping: mapping });
-    if (withArgs) { for (let r = 7; r <= 10; r++) target.setReg(r, vm.reg(r)); }
+    if (withArgs) target.machine.regs.set(vm.machine.regs.subarray(14, 22), 14); // φ7..φ10
     target.machine.gas = given;
     target.state = "running";
     this.activeVm = target;
-    this.log(
-      vm,
-      `${withArgs ? "call" : "resume"} vm ${target.index} with ${given} gas${
-        passedSlot ? `, ipc slot ${passedSlot}` : ""
-      }`,
-    );
+    if (this.trace) {
+      this.log(
+        vm,
+        `${withArgs ? "call" : "resume"} vm ${target.index} with ${given} gas${
+          passedSlot ? `, ipc slot ${passedSlot}` : ""
+        }`,
+      );
+    }
     if (!withArgs) return this.chargeResume(target);
     return undefined;
   }
@@ -487,18 +489,17 @@ export class Kernel {
     if (!target || target.vm.caps.has(target.slot)) return this.what(vm, `retype: destination ${hex(dest)} unusable`);
     target.vm.caps.set(target.slot, { kind: "data", data: newData(backing, pages) });
     vm.setReg(7, BigInt(target.slot));
-    this.log(vm, `retype ${pages} pages → slot ${target.slot} of vm ${target.vm.index}`);
+    if (this.trace) this.log(vm, `retype ${pages} pages → slot ${target.slot} of vm ${target.vm.index}`);
     return undefined;
   }
 
   /** CREATE: a new VM running `code`, with copies of the bitmask's caps; its HANDLE to the destination. */
   private create(vm: KernelVm, code: CodeImage, dest: number): KernelExit | undefined {
-    const mask = vm.reg(7);
+    // φ7 is the bitmask: bit b (of the low word for b < 32, else the high word) copies slot b.
+    const words = [vm.machine.regs[14], vm.machine.regs[15]];
     const copies: [number, Cap][] = [];
-    for (let b = 0; b < 64; b++) {
-      if (((mask >> BigInt(b)) & 1n) === 0n) continue;
-      const cap = vm.caps.get(b);
-      if (!cap) continue;
+    for (const [b, cap] of vm.caps) {
+      if (b >= 64 || ((words[b >> 5] >>> (b & 31)) & 1) === 0) continue;
       if (!isCopyable(cap)) return this.what(vm, `create: slot ${b} holds a non-copyable ${cap.kind}`);
       copies.push([b, copyCap(cap)]);
     }
@@ -509,7 +510,9 @@ export class Kernel {
     for (const [slot, cap] of copies) child.caps.set(slot, cap);
     target.vm.caps.set(target.slot, { kind: "handle", vm: child, maxGas: undefined });
     vm.setReg(7, BigInt(target.slot));
-    this.log(vm, `create vm ${child.index} (code #${code.id}) → slot ${target.slot} of vm ${target.vm.index}`);
+    if (this.trace) {
+      this.log(vm, `create vm ${child.index} (code #${code.id}) → slot ${target.slot} of vm ${target.vm.index}`);
+    }
     return undefined;
   }
 
@@ -564,7 +567,7 @@ export class Kernel {
   /** Fail an operation: φ7 = WHAT, continue. */
   what(vm: KernelVm, why: string): undefined {
     vm.setReg(7, KERNEL_WHAT);
-    this.log(vm, `${why} → WHAT`);
+    if (this.trace) this.log(vm, `${why} → WHAT`);
     return undefined;
   }
 

@@ -64,7 +64,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       d.basePage = b;
       d.access = access;
       owner.mapData(d, f, n);
-      k.log(vm, `${name}: map pages ${f}..${f + n} at 0x${(b * 4096).toString(16)} ${access}`);
+      if (k.trace) k.log(vm, `${name}: map pages ${f}..${f + n} at 0x${(b * 4096).toString(16)} ${access}`);
       return undefined;
     }
     case EcallOp.unmap: {
@@ -75,7 +75,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
         const n = Math.min(Number(count > BigInt(d.pageCount) ? BigInt(d.pageCount) : count), d.pageCount);
         owner.unmapData(d, Number(first), n);
       }
-      k.log(vm, `${name}: unmap from page ${first}, ${count} pages`);
+      if (k.trace) k.log(vm, `${name}: unmap from page ${first}, ${count} pages`);
       return undefined;
     }
     case EcallOp.split: {
@@ -91,7 +91,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       const cut = Number(at);
       owner.caps.set(slot, { kind: "data", data: newData(d.backing, cut) });
       dest.vm.caps.set(dest.slot, { kind: "data", data: newData(d.backing + cut, d.pageCount - cut) });
-      k.log(vm, `${name}: split at ${cut} → slot ${dest.slot} of vm ${dest.vm.index}`);
+      if (k.trace) k.log(vm, `${name}: split at ${cut} → slot ${dest.slot} of vm ${dest.vm.index}`);
       return undefined;
     }
     case EcallOp.drop: {
@@ -104,7 +104,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
         k.dropCap(owner, slot);
         if (target.alive) k.destroyVm(target);
       } else k.dropCap(owner, slot);
-      k.log(vm, `${name}: drop ${cap.kind}`);
+      if (k.trace) k.log(vm, `${name}: drop ${cap.kind}`);
       return undefined;
     }
     case EcallOp.move: {
@@ -120,7 +120,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
         cap.data.access = undefined;
       }
       dest.vm.caps.set(dest.slot, cap);
-      k.log(vm, `${name}: move ${cap.kind} → slot ${dest.slot} of vm ${dest.vm.index}`);
+      if (k.trace) k.log(vm, `${name}: move ${cap.kind} → slot ${dest.slot} of vm ${dest.vm.index}`);
       return undefined;
     }
     case EcallOp.copy: {
@@ -128,7 +128,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       const dest = k.resolve(vm, objectRef);
       if (!dest || dest.vm.caps.has(dest.slot)) return k.what(vm, `${name}: destination unusable`);
       dest.vm.caps.set(dest.slot, copyCap(cap));
-      k.log(vm, `${name}: copy ${cap.kind} → slot ${dest.slot} of vm ${dest.vm.index}`);
+      if (k.trace) k.log(vm, `${name}: copy ${cap.kind} → slot ${dest.slot} of vm ${dest.vm.index}`);
       return undefined;
     }
     case EcallOp.downgrade: {
@@ -136,13 +136,13 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       const dest = k.resolve(vm, objectRef);
       if (!dest || dest.vm.caps.has(dest.slot)) return k.what(vm, `${name}: destination unusable`);
       dest.vm.caps.set(dest.slot, Object.freeze({ kind: "callable", vm: cap.vm, maxGas: cap.maxGas }));
-      k.log(vm, `${name}: downgrade → slot ${dest.slot} of vm ${dest.vm.index}`);
+      if (k.trace) k.log(vm, `${name}: downgrade → slot ${dest.slot} of vm ${dest.vm.index}`);
       return undefined;
     }
     case EcallOp.setMaxGas: {
       if (cap?.kind !== "handle") return k.what(vm, `${name}: SET_MAX_GAS needs a HANDLE`);
       cap.maxGas = vm.reg(7);
-      k.log(vm, `${name}: max gas ${cap.maxGas}`);
+      if (k.trace) k.log(vm, `${name}: max gas ${cap.maxGas}`);
       return undefined;
     }
     case EcallOp.resume: {
