@@ -196,9 +196,17 @@ export function invocationObserver(
   return { observer, recorder, count: () => calls };
 }
 
-/** Write the recorded trace, if one was asked for. */
-export function writeRecordedTrace(flags: CommonInvocationFlags, recorder: Jip6Recorder | undefined): void {
+/** Write the recorded trace, if one was asked for (a run that never started has none: say so). */
+export function writeRecordedTrace(
+  io: CliIo,
+  flags: CommonInvocationFlags,
+  recorder: Jip6Recorder | undefined,
+): void {
   if (flags.recordTrace === undefined || !recorder) return;
+  if (!recorder.complete) {
+    io.stderr(`no trace written to ${flags.recordTrace}: the program never ran\n`);
+    return;
+  }
   writeBytes(flags.recordTrace, recorder.text());
 }
 

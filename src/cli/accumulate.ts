@@ -127,7 +127,7 @@ export function accumulateCommand(argv: string[], io: CliIo): Promise<number> {
     observer,
     extra: flags.extra,
   });
-  writeRecordedTrace(flags, recorder);
+  writeRecordedTrace(io, flags, recorder);
   if (saveTo !== undefined) saveStateFile(saveTo, loaded);
   const stateNote = saveTo === undefined
     ? "not saved"

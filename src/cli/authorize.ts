@@ -86,6 +86,6 @@ export function authorizeCommand(argv: string[], io: CliIo): Promise<number> {
     observer,
     extra: flags.extra,
   });
-  writeRecordedTrace(flags, recorder);
+  writeRecordedTrace(io, flags, recorder);
   return Promise.resolve(printInvocation(io, flags, result, count(), [], {}));
 }

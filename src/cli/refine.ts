@@ -131,7 +131,7 @@ export function refineCommand(argv: string[], io: CliIo): Promise<number> {
     observer,
     extra: flags.extra,
   });
-  writeRecordedTrace(flags, recorder);
+  writeRecordedTrace(io, flags, recorder);
   if (exportsPath !== undefined) {
     const all = new Uint8Array(result.exports.length * SEGMENT_SIZE);
     result.exports.forEach((segment, i) => all.set(segment, i * SEGMENT_SIZE));
