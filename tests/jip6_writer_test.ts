@@ -12,8 +12,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Backend, Module } from "../src/engine.ts";
 import { HostRegistry } from "../src/host/host.ts";
-import { WHAT } from "../src/host/jam/constants.ts";
-import { accumulate, invokeStandard } from "../src/host/jam/invocations.ts";
+import { JAM_HOST_IDS, WHAT } from "../src/host/jam/constants.ts";
+import { accumulate, invokeStandard, refine } from "../src/host/jam/invocations.ts";
 import { parseTrace, replayTrace } from "../src/trace/jip6.ts";
 import { Jip6Recorder } from "../src/trace/jip6_writer.ts";
 import { asm, I, spi } from "./_programs.ts";
@@ -65,6 +65,36 @@ describe("recording jam-bootstrap-service's accumulate reproduces the anan-as tr
       });
     }
   }
+});
+
+describe("recording a refine that drives inner machines (jamduna blake2b_parent)", {
+  skip: sharedPath("programs", "jamduna") ? false : "shared jamduna programs absent",
+}, () => {
+  it("the parent's machine/poke/invoke/peek/expunge calls are recorded; the trace replays on both backends", () => {
+    const code = new Uint8Array(readFileSync(join(sharedPath("programs", "jamduna")!, "blake2b_parent.pvm")));
+    const recorder = new Jip6Recorder(code, { metadata: false });
+    const result = refine({
+      code,
+      metadata: false,
+      argumentLayout: "0.7.0",
+      gas: 1_000_000_000n,
+      core: 0,
+      itemIndex: 0,
+      serviceId: 0,
+      payload: new Uint8Array(0),
+      backend: "recompiler",
+      observer: recorder,
+    });
+    assert.equal(result.status, "halt");
+    const trace = parseTrace(recorder.text());
+    const ids = new Set(trace.hostCalls.map((c) => c.index));
+    for (const name of ["machine", "invoke", "expunge"] as const) assert.ok(ids.has(JAM_HOST_IDS[name]), name);
+    // every invoke wrote its 112-byte record back to the parent's memory
+    const invokes = trace.hostCalls.filter((c) => c.index === JAM_HOST_IDS.invoke);
+    assert.ok(invokes.every((c) => c.memWrites.some((w) => w.data.length === 112)));
+    assert.equal(trace.termination.gas, 1_000_000_000n - result.gasUsed);
+    replaysOnBoth(recorder.text());
+  });
 });
 
 // Standard program, no data; stack 4096. pc 0 onwards as given.
