@@ -389,5 +389,5 @@ export const ISA_JAVM: IsaProfile = makeProfile(
 
 /** Known ISA profiles by name. */
 export const ISA_PROFILES: ReadonlyMap<string, IsaProfile> = new Map(
-  [ISA_V072, ISA_V08_DRAFT, ISA_GAS_VECTORS, ISA_POLKAVM_64, ISA_POLKAVM_32].map((p) => [p.name, p]),
+  [ISA_V072, ISA_V08_DRAFT, ISA_GAS_VECTORS, ISA_POLKAVM_64, ISA_POLKAVM_32, ISA_JAVM].map((p) => [p.name, p]),
 );
