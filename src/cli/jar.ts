@@ -6,6 +6,7 @@
  * @module
  */
 import { disassemble } from "../isa/disassembler.ts";
+import { ISA_JAVM, type IsaProfile } from "../isa/opcodes.ts";
 import { Kernel, KernelError, type KernelExit } from "../kernel/kernel.ts";
 import { runKernelWithHost } from "../kernel/host.ts";
 import { encodeBlob } from "../program/blob.ts";
@@ -139,6 +140,26 @@ function describe(exit: KernelExit): string {
   }
 }
 
+/**
+ * Disassemble every CODE cap of a JAR blob, decoding with `isa` (default: the javm
+ * profile, the kernel's instruction set: `ecall` = 3, `unlikely` = 2, no `sbrk`).
+ */
+export function disassembleJarCode(
+  program: JarProgram,
+  isa: IsaProfile = ISA_JAVM,
+): { slot: number; disassembly: string }[] {
+  return program.caps.filter((c) => c.kind === "code").map((c) => {
+    const blob = c.code!;
+    const generic = encodeBlob({
+      code: blob.code,
+      bitmask: blob.bitmask,
+      jumpTable: Array.from(blob.jumpTable.toArray()),
+      entrySize: blob.jumpTable.entrySize,
+    });
+    return { slot: c.slot, disassembly: disassemble(generic, { format: "generic", isa }) };
+  });
+}
+
 /** `pvmkit inspect FILE.jar` (called by `inspect` when the file is a JAR blob). */
 export function inspectJar(path: string, json: boolean, io: CliIo): Promise<number> {
   const program = parse(path);
@@ -149,16 +170,7 @@ export function inspectJar(path: string, json: boolean, io: CliIo): Promise<numb
       ? { basePage: c.basePage, pageCount: c.pageCount, access: c.access, initBytes: c.dataLength }
       : { codeBytes: c.code!.code.length, jumpTable: c.code!.jumpTable.count }),
   }));
-  const listings = program.caps.filter((c) => c.kind === "code").map((c) => {
-    const blob = c.code!;
-    const generic = encodeBlob({
-      code: blob.code,
-      bitmask: blob.bitmask,
-      jumpTable: Array.from(blob.jumpTable.toArray()),
-      entrySize: blob.jumpTable.entrySize,
-    });
-    return { slot: c.slot, disassembly: disassemble(generic, { format: "generic" }) };
-  });
+  const listings = disassembleJarCode(program);
   if (json) {
     io.stdout(
       toJson({

@@ -25,6 +25,13 @@ import { OPERAND_ROLES } from "./_asm_encode.ts";
 export interface DisassembleOptions {
   /** Container format; `auto` (default) tries generic, then SPI, then SPI with metadata. */
   format?: "auto" | "generic" | "spi" | "spi-metadata";
+  /**
+   * Decode opcode bytes as this ISA profile does (default: every opcode of the table as its
+   * own number, with a note on those outside v0.7.2). Bytes the profile numbers differently
+   * from the table are listed as `.raw` with the instruction in a comment, so the listing
+   * still assembles back to the same bytes.
+   */
+  isa?: IsaProfile;
 }
 
 type Format = "generic" | "spi" | "spi-metadata";
@@ -56,18 +63,20 @@ const TABLE_PROFILE: IsaProfile = (() => {
  */
 export function disassemble(bytes: Uint8Array, options: DisassembleOptions = {}): string {
   const { format, standard, blob } = open(bytes, options.format ?? "auto");
-  const listing = analyzeCode(blob, TABLE_PROFILE);
+  const listing = analyzeCode(blob, options.isa ?? TABLE_PROFILE);
   const out: string[] = [];
   const units = listing.units.length;
   out.push(
-    `; ${format} program: ${blob.code.length} code bytes, ${units} instruction${units === 1 ? "" : "s"}, ` +
+    `; ${format} program${
+      options.isa ? ` (ISA ${options.isa.name})` : ""
+    }: ${blob.code.length} code bytes, ${units} instruction${units === 1 ? "" : "s"}, ` +
       `${blob.jumpTable.count} jump-table entr${blob.jumpTable.count === 1 ? "y" : "ies"}`,
   );
   out.push(`.format ${format}`);
   if (standard) printStandard(out, standard, format);
   printJumpTable(out, blob, listing);
   out.push("");
-  printCode(out, blob, listing);
+  printCode(out, blob, listing, options.isa);
   return out.join("\n") + "\n";
 }
 
@@ -163,7 +172,7 @@ function byteLines(out: string[], bytes: Uint8Array, comment: string): void {
   }
 }
 
-function printCode(out: string[], blob: ProgramBlob, listing: CodeListing): void {
+function printCode(out: string[], blob: ProgramBlob, listing: CodeListing, isa: IsaProfile | undefined): void {
   const { code } = blob;
   const label = (pos: number) => {
     if (!listing.isLabel[pos]) return;
@@ -182,13 +191,17 @@ function printCode(out: string[], blob: ProgramBlob, listing: CodeListing): void
       const comment = !unit.info
         ? `undefined opcode ${code[unit.start]}: traps`
         : `= ${instructionText(unit, undefined)} (${
-          unit.overrun ? "operands run past its bytes" : "non-canonical encoding"
+          unit.overrun
+            ? "operands run past its bytes"
+            : code[unit.start] !== unit.info.code
+            ? `opcode byte ${code[unit.start]} in ISA ${isa?.name}`
+            : "non-canonical encoding"
         })`;
       out.push(`    .raw ${formatBytes(code.subarray(unit.start, first))}  ; ${comment}`);
       if (first < unit.end) byteLines(out, code.subarray(first, unit.end), "rest of the raw instruction");
       continue;
     }
-    const outside = ISA_V072.canonical[unit.info!.code] < 0 ? "  ; not in ISA 0.7.2: traps there" : "";
+    const outside = !isa && ISA_V072.canonical[unit.info!.code] < 0 ? "  ; not in ISA 0.7.2: traps there" : "";
     out.push(`    ${instructionText(unit, listing)}${outside}`);
     const extraStart = unit.start + unit.encodedLength;
     if (extraStart < unit.end) {
