@@ -9,9 +9,24 @@
  */
 import { callHost, type GuestMemory, type HostMachine, HostRegistry } from "../host/host.ts";
 import type { Kernel, KernelExit } from "./kernel.ts";
+import { readCapBytes, writeCapBytes } from "./cap_bytes.ts";
 
-/** Protocol ids (capability-kernel.md §4.7). */
-export const Protocol = { gas: 1, fetch: 2, output: 26 } as const;
+/** Protocol ids (capability-kernel.md §4.7) of the calls this runtime answers. */
+export const Protocol = { gas: 1, fetch: 2, storageRead: 4, storageWrite: 5, checkpoint: 18, output: 26 } as const;
+
+/** The bytes of the active VM's DATA caps, by (slot, offset) — the operands of the §9.3 protocol ABI. */
+export interface DataCapAccess {
+  /** `length` bytes at `offset` of the DATA cap in `slot`; undefined if no DATA cap there or the range does not fit. */
+  read(slot: number, offset: bigint, length: bigint): Uint8Array | undefined;
+  /** Write at `offset` of the DATA cap in `slot`; false (nothing written) if no DATA cap there or it does not fit. */
+  write(slot: number, offset: bigint, bytes: Uint8Array): boolean;
+}
+
+/** The machine a protocol call's host function receives from {@link runKernelWithHost}. */
+export interface KernelHostMachine extends HostMachine {
+  /** The active VM's DATA caps. */
+  readonly dataCaps: DataCapAccess;
+}
 
 const NO_MEMORY: GuestMemory = {
   check: (address, length) => (length === 0 ? -1 : address),
@@ -67,7 +82,7 @@ export function runKernelWithHost(kernel: Kernel, registry: HostRegistry = kerne
     const vm = kernel.active;
     kernel.residency.touch(vm);
     let r7 = vm.reg(7), r8 = vm.reg(8);
-    const machine: HostMachine = {
+    const machine: KernelHostMachine = {
       getRegister: (i) => (i === 7 ? r7 : i === 8 ? r8 : vm.reg(i)),
       setRegister: (i, v) => {
         if (i === 7) r7 = v;
@@ -81,6 +96,10 @@ export function runKernelWithHost(kernel: Kernel, registry: HostRegistry = kerne
         vm.machine.gas = value < 0n ? -1 : Number(value);
       },
       memory: vm.memory ?? NO_MEMORY,
+      dataCaps: {
+        read: (slot, offset, length) => readCapBytes(kernel, vm, slot, offset, length),
+        write: (slot, offset, bytes) => writeCapBytes(kernel, vm, slot, offset, bytes),
+      },
     };
     const outcome = callHost(machine, registry, vm.machine.pc, exit.id, exit.gas);
     kernel.resume(r7, r8);
