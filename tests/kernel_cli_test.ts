@@ -58,6 +58,37 @@ describe("pvmkit run FILE.jar", () => {
   });
 });
 
+describe("pvmkit run FILE.jar: protocol calls (§9.3)", () => {
+  it("--input is fetched, --storage is read, writes and the OUTPUT hash are reported", async () => {
+    // FETCH input #0 into the args page; STORAGE_R key [0x6b] (at offset 100) to offset 200;
+    // STORAGE_W key [0x6b] ← the fetched 3 bytes; OUTPUT the 32 bytes at offset 0.
+    const set = (r7: number, r8: number, r9: number, r10: number) =>
+      `load_imm r7, ${r7}\nload_imm r8, ${r8}\nload_imm r9, ${r9}\nload_imm r10, ${r10}\nload_imm r12, 0`;
+    const source = [
+      `${set(15, 0, 0, 32)}\necalli 2`,
+      `load_imm r1, 0x10000\nstore_imm_ind_u8 r1, 100, 0x6b`,
+      `${set(100, 1, 200, 8)}\necalli 4\nmove_reg r6, r7`,
+      `${set(100, 1, 0, 3)}\necalli 5`,
+      `${set(0, 0, 0, 0)}\necalli 26`,
+      `load_imm r1, 0x10000\nload_ind_u8 r7, r1, 200\nadd_64 r7, r7, r6\necalli 0`,
+    ].join("\n");
+    const path = file(
+      "service.jar",
+      jarOf(source, { memoryPages: 1, caps: [{ slot: 0, kind: "data", basePage: 0x10, pageCount: 1, access: "rw" }] }),
+    );
+    const { code, out } = await cli("run", path, "--input", "0a0b0c", "--storage", "6b=ff", "--json");
+    assert.equal(code, 0);
+    const report = JSON.parse(out);
+    assert.equal(report.value, String(0xff + 1)); // the stored byte plus the value length 1
+    assert.deepEqual(report.storage, { "6b": "0a0b0c" });
+    assert.equal(report.output, "0a0b0c" + "00".repeat(29));
+    const text = await cli("run", path, "--input", "0a0b0c");
+    assert.match(text.out, /storage 6b = 0a0b0c/);
+    assert.match(text.out, /output: 0a0b0c0{58}/);
+    assert.equal((await cli("run", path, "--storage", "6b")).code, 2);
+  });
+});
+
 describe("pvmkit inspect FILE.jar", () => {
   it("lists the manifest and disassembles CODE caps", async () => {
     const path = file(

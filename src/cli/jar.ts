@@ -9,6 +9,7 @@ import { disassemble } from "../isa/disassembler.ts";
 import { ISA_JAVM, type IsaProfile } from "../isa/opcodes.ts";
 import { Kernel, KernelError, type KernelExit } from "../kernel/kernel.ts";
 import { runKernelWithHost } from "../kernel/host.ts";
+import { jarProtocolRegistry, JarServiceState } from "../kernel/protocol.ts";
 import { encodeBlob } from "../program/blob.ts";
 import { ProgramError } from "../program/errors.ts";
 import { isJar, type JarProgram, parseJar } from "../program/jar.ts";
@@ -18,27 +19,34 @@ import {
   parseBounded,
   parseBytesArgument,
   parseCommandArgs,
+  parseHex,
   readBytes,
   singleOperand,
+  stringList,
   stringOption,
   UsageError,
 } from "./_args.ts";
-import { type CliIo, decimal64, toJson } from "./_output.ts";
+import { bytesToHex, type CliIo, decimal64, toJson } from "./_output.ts";
 
 /** Help text for `pvmkit run FILE.jar`. */
 export const RUN_JAR_HELP = `Usage: pvmkit run [options] FILE.jar
 
 Run a JAR v2 blob (magic "JAR\\x02") through the capability kernel: VM 0 runs the invoke
 CODE cap; CREATE/CALL/REPLY, RETYPE and the ecall management ops are performed by the
-kernel; protocol caps are answered by the kernel's host table (GAS; others WHAT).
-Reports the exit, φ7 at halt, gas used (after the init page fee), the init fee and the
-number of VMs created.
+kernel; protocol calls are answered from a small in-memory service state with the
+spec's §9.3 ABI (operands are DATA-cap slot φ12 + offsets): GAS, FETCH (modes 0, 1,
+14, 15), STORAGE_R, STORAGE_W, CHECKPOINT, OUTPUT; other protocol ids answer WHAT.
+Reports the exit, φ7 at halt, gas used (after the init page fee), the init fee, the
+number of VMs created, the OUTPUT hash and the storage at the end.
 
 Options:
   --gas N             gas limit (default 10_000_000; the init page fee comes out first)
   --op N              φ7 at entry: 0 refine / is-authorized (default), 1 accumulate, or
                       any value the program expects (fib_recur.jar: n)
   --args HEX|@FILE    argument bytes, written to the slot-0 DATA cap
+  --input HEX|@FILE   an accumulate input FETCH returns (mode 15 by index, mode 14 all);
+                      repeatable
+  --storage KEY=VALUE initial storage entry, both hex; repeatable
   --backend B         interpreter (default) or recompiler
   --trace-caps        log every cap operation to stderr
   --json              one JSON object instead of text
@@ -75,6 +83,8 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
     gas: { type: "string" },
     op: { type: "string" },
     args: { type: "string" },
+    input: { type: "string", multiple: true },
+    storage: { type: "string", multiple: true },
     backend: { type: "string" },
     "trace-caps": { type: "boolean" },
     json: { type: "boolean" },
@@ -94,6 +104,13 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
   if (backend !== "interpreter" && backend !== "recompiler") {
     throw new UsageError(`--backend must be interpreter or recompiler, not "${backend}"`);
   }
+  const inputs = stringList(args, "input").map((text) => parseBytesArgument(text, "--input"));
+  const storage = stringList(args, "storage").map((text) => {
+    const eq = text.indexOf("=");
+    if (eq < 0) throw new UsageError(`--storage "${text}": expected KEY=VALUE (hex)`);
+    return [parseHex(text.slice(0, eq), "--storage key"), parseHex(text.slice(eq + 1), "--storage value")] as const;
+  });
+  const state = new JarServiceState({ storage, fetch: { accumulateInputs: inputs } });
   const program = parse(path);
   const trace = flag(args, "trace-caps") ? (line: string) => io.stderr(line + "\n") : undefined;
   let kernel: Kernel;
@@ -103,7 +120,7 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof KernelError) throw new InputError(`${path}: ${error.message}`);
     throw error;
   }
-  const exit = runKernelWithHost(kernel);
+  const exit = runKernelWithHost(kernel, jarProtocolRegistry(state));
   const report = {
     exit: exit.kind,
     ...(exit.kind === "halt" ? { value: exit.value } : {}),
@@ -113,6 +130,8 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
     initFee: kernel.initFee,
     vmsCreated: kernel.vmsCreated,
     backend,
+    ...(state.output ? { output: bytesToHex(state.output) } : {}),
+    storage: Object.fromEntries(state.entries().map(([k, v]) => [bytesToHex(k), bytesToHex(v)])),
   };
   kernel.dispose();
   if (flag(args, "json")) io.stdout(toJson(report) + "\n");
@@ -123,10 +142,22 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
         `gas used: ${kernel.gasUsed} (init page fee ${kernel.initFee} before that), left ${exit.gas}`,
         `VMs created: ${kernel.vmsCreated}`,
         `backend: ${backend}`,
+        ...(state.output ? [`output: ${bytesToHex(state.output)}`] : []),
+        ...storageLines(state),
       ].join("\n") + "\n",
     );
   }
   return Promise.resolve(exit.kind === "halt" ? 0 : 1);
+}
+
+/** The storage at the end, at most 16 entries (values cut at 64 bytes); --json has it all. */
+function storageLines(state: JarServiceState): string[] {
+  const entries = state.entries();
+  const lines = entries.slice(0, 16).map(([k, v]) =>
+    `storage ${bytesToHex(k)} = ${bytesToHex(v.subarray(0, 64))}${v.length > 64 ? `… (${v.length} bytes)` : ""}`
+  );
+  if (entries.length > 16) lines.push(`storage: ${entries.length - 16} more keys (see --json)`);
+  return lines;
 }
 
 function describe(exit: KernelExit): string {
