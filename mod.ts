@@ -73,7 +73,6 @@ export { VERSION } from "./src/version.ts";
 export { DEFAULT_MEMORY_POOL, MemoryPool } from "./src/memory/pool.ts";
 export * from "./src/host/host.ts";
 export * from "./src/host/observe.ts";
-export * from "./src/host/crypto.ts";
 export * from "./src/host/jam/constants.ts";
 export * from "./src/host/jam/state.ts";
 export * from "./src/host/jam/state_json.ts";

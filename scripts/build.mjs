@@ -2,15 +2,18 @@
 // Builds the npm package's dist/ (`npm run build`, which empties dist/ first; `npm pack` and
 // `npm publish` run it through "prepack"):
 //
-// - dist/mod.js: the library (mod.ts and everything it imports) as one ES module, bundled by
-//   esbuild for the "neutral" platform, so a `node:` import reaching the library fails the build;
-// - dist/cli.js: the CLI (cli.ts) as one ES module for Node, which bin/pvmkit.mjs imports;
+// - dist/mod.js and dist/crypto.js: the library (mod.ts and everything it imports) and its
+//   crypto extension (crypto.ts, a separate entry point so that importing the library does not
+//   load the curve libraries), bundled by esbuild for the "neutral" platform, so a `node:`
+//   import reaching the library fails the build; what both use is a shared chunk in dist/chunks/;
+// - dist/cli.js: the CLI (cli.ts) for Node, which bin/pvmkit.mjs imports; `--crypto` loads the
+//   extension from its own chunk only when given;
 // - the .d.ts files (dist/mod.d.ts, dist/cli.d.ts and dist/src/**), from tsc with
 //   tsconfig.build.json (declarations only; tsc also type-checks, so a type error fails the build).
 //
-// One file per entry point loads much faster than the ~60 modules tsc would write (Node
-// resolves, reads and links each of them). The runtime dependencies in package.json (the
-// hashes) stay imports, as does `wabt`, which `pvmkit compile --wat` loads only when asked to.
+// A few bundled files load much faster than the ~100 modules tsc would write (Node resolves,
+// reads and links each of them). The runtime dependencies in package.json (the hashes and
+// curves) stay imports, as does `wabt`, which `pvmkit compile --wat` loads only when asked to.
 // Whitespace and syntax are minified (the bundle shrinks by a third, and Node parses it that
 // much faster at import: cold start), identifiers are not, so stack traces keep readable names.
 //
@@ -51,12 +54,17 @@ function declarations() {
   });
 }
 
-/** Bundle one entry point; returns the problems found in what went into it, if any. */
-async function bundle(entry, platform, external) {
-  const outfile = join(dist, entry.replace(/\.ts$/, ".js"));
+/**
+ * Bundle entry points together (code they share goes into `dist/chunks/`, and a dynamic
+ * `import()` becomes a chunk loaded only when it runs); returns the problems found, if any.
+ */
+async function bundle(entries, platform, external) {
   const result = await build({
-    entryPoints: [join(root, entry)],
-    outfile,
+    entryPoints: entries.map((entry) => join(root, entry)),
+    outdir: dist,
+    outbase: root,
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
     format: "esm",
     platform,
@@ -71,22 +79,25 @@ async function bundle(entry, platform, external) {
     metafile: true,
   });
   const problems = [];
+  const names = entries.join(", ");
   // Only the project's own sources go into a bundle; every package stays an import.
   for (const input of Object.keys(result.metafile.inputs)) {
     if (input.includes("node_modules/") || input.startsWith("..")) {
-      problems.push(`${entry}: ${input} was bundled (mark its package as external or make it a dependency)`);
+      problems.push(`${names}: ${input} was bundled (mark its package as external or make it a dependency)`);
     }
   }
-  const output = result.metafile.outputs[relative(root, outfile).split("\\").join("/")];
-  const imports = (output?.imports ?? []).filter((i) => i.external).map((i) => i.path);
-  for (const path of imports) {
-    const allowed = isPackage(path, dependencies) || isPackage(path, optional) ||
-      (platform === "node" && path.startsWith("node:"));
-    if (!allowed) problems.push(`${entry}: unexpected import of "${path}" in the bundle`);
+  for (const [path, output] of Object.entries(result.metafile.outputs)) {
+    if (path.endsWith(".map")) continue;
+    const imports = output.imports.filter((i) => i.external).map((i) => i.path);
+    for (const imported of imports) {
+      const allowed = isPackage(imported, dependencies) || isPackage(imported, optional) ||
+        (platform === "node" && imported.startsWith("node:"));
+      if (!allowed) problems.push(`${path}: unexpected import of "${imported}" in the bundle`);
+    }
+    const kib = (output.bytes / 1024).toFixed(1);
+    const externals = [...new Set(imports)].sort().join(", ") || "nothing";
+    console.log(`built ${relative(root, join(root, path))} (${kib} KiB; imports ${externals})`);
   }
-  const kib = ((output?.bytes ?? 0) / 1024).toFixed(1);
-  const externals = [...new Set(imports)].sort().join(", ") || "nothing";
-  console.log(`built dist/${relative(dist, outfile)} (${kib} KiB; imports ${externals})`);
   return problems;
 }
 
@@ -95,8 +106,8 @@ const problems = [];
 try {
   // The library must run in browsers too: on the neutral platform a `node:` import does not
   // resolve, so the build stops there and names the importing file.
-  problems.push(...await bundle("mod.ts", "neutral", dependencies));
-  problems.push(...await bundle("cli.ts", "node", [...dependencies, ...optional]));
+  problems.push(...await bundle(["mod.ts", "crypto.ts"], "neutral", dependencies));
+  problems.push(...await bundle(["cli.ts"], "node", [...dependencies, ...optional]));
 } catch (error) {
   // esbuild has printed its errors already.
   problems.push(`esbuild failed: ${error instanceof Error ? error.message.split("\n")[0] : error}`);

@@ -72,3 +72,45 @@ describe("library sources import no Node built-ins", () => {
     });
   }
 });
+
+/** Specifiers a file imports statically for their values (no `import type`, no `import()`). */
+function staticValueImports(source: string): string[] {
+  const re = /\b(?:import|export)\s+(?!type\b)(?:[^'"`;]*?\bfrom\s*)?["']([^"']+)["']/g;
+  return [...source.matchAll(re)].map((m) => m[1]);
+}
+
+/** Every package specifier reached from `entry` through static value imports. */
+function packagesReachedFrom(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const specifier of staticValueImports(readFileSync(join(root, file), "utf8"))) {
+      if (specifier.startsWith(".")) visit(join(file, "..", specifier));
+      else packages.add(specifier);
+    }
+  };
+  visit(entry);
+  return packages;
+}
+
+describe("start-up cost: the curve libraries load only with the crypto extension", () => {
+  it("the scanner follows value imports and skips type-only and dynamic ones", () => {
+    const sample = `import { a } from "./a.ts";\nimport type { B } from "./b.ts";\nexport * from "./c.ts";\n` +
+      `import "./d.ts";\nconst m = await import("./e.ts");`;
+    assert.deepEqual(staticValueImports(sample), ["./a.ts", "./c.ts", "./d.ts"]);
+  });
+
+  for (const entry of ["mod.ts", "cli.ts"]) {
+    it(`${entry} reaches @noble/hashes but not @noble/curves`, () => {
+      const packages = [...packagesReachedFrom(entry)];
+      assert.ok(packages.some((p) => p.startsWith("@noble/hashes/")), packages.join(", "));
+      assert.deepEqual(packages.filter((p) => p.startsWith("@noble/curves")), []);
+    });
+  }
+
+  it("crypto.ts does reach @noble/curves", () => {
+    assert.ok([...packagesReachedFrom("crypto.ts")].some((p) => p.startsWith("@noble/curves/")));
+  });
+});

@@ -91,13 +91,15 @@ describe("package manifests", () => {
     assert.ok(bin.startsWith("#!/usr/bin/env node\n"), "the bin needs a node shebang");
     assert.equal(pkg.exports["."].import, "./dist/mod.js");
     assert.equal(pkg.exports["."].types, "./dist/mod.d.ts");
+    assert.equal(pkg.exports["./crypto"].import, "./dist/crypto.js");
+    assert.equal(pkg.exports["./crypto"].types, "./dist/crypto.d.ts");
     assert.ok(pkg.files.includes("bin/") && pkg.files.includes("dist/"));
     assert.ok(pkg.files.includes("!dist/pvmkit-bin"), "the standalone binary must stay out of the npm package");
     assert.equal(pkg.scripts.prepack, "npm run build");
   });
 
   it("deno.json: the exports exist and are published", () => {
-    assert.deepEqual(deno.exports, { ".": "./mod.ts", "./cli": "./cli.ts" });
+    assert.deepEqual(deno.exports, { ".": "./mod.ts", "./crypto": "./crypto.ts", "./cli": "./cli.ts" });
     for (const target of Object.values(deno.exports) as string[]) {
       const file = target.replace(/^\.\//, "");
       assert.ok(existsSync(join(ROOT, file)), `${file} is missing`);

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Backend, Module } from "../engine.ts";
-import { cryptoHostFunctions } from "../host/crypto.ts";
+import { loadCryptoFunctions } from "./_crypto.ts";
 import type { HostFunctionSpec } from "../host/host.ts";
 import { formatHostCall, type RunObserver } from "../host/observe.ts";
 import type { LogEntry, LogOptions } from "../host/jam/general.ts";
@@ -83,8 +83,8 @@ export interface CommonInvocationFlags {
   extra: HostFunctionSpec[] | undefined;
 }
 
-/** Parse {@link COMMON_INVOCATION_OPTIONS}. */
-export function commonFlags(args: ParsedArgs): CommonInvocationFlags {
+/** Parse {@link COMMON_INVOCATION_OPTIONS} (loading the crypto extension if `--crypto` asks for it). */
+export async function commonFlags(args: ParsedArgs): Promise<CommonInvocationFlags> {
   const gasText = stringOption(args, "gas");
   const format = stringOption(args, "format") ?? "auto";
   if (!["auto", "spi", "spi-metadata"].includes(format)) {
@@ -98,7 +98,7 @@ export function commonFlags(args: ParsedArgs): CommonInvocationFlags {
     recordTrace: stringOption(args, "record-trace"),
     json: flag(args, "json"),
     quiet: flag(args, "quiet"),
-    extra: flag(args, "crypto") ? cryptoHostFunctions() : undefined,
+    extra: flag(args, "crypto") ? await loadCryptoFunctions() : undefined,
   };
 }
 

@@ -64,7 +64,7 @@ Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.
 `;
 
 /** `pvmkit accumulate`. Returns the exit code. */
-export function accumulateCommand(argv: string[], io: CliIo): Promise<number> {
+export async function accumulateCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {
     ...COMMON_INVOCATION_OPTIONS,
     service: { type: "string" },
@@ -81,10 +81,10 @@ export function accumulateCommand(argv: string[], io: CliIo): Promise<number> {
   });
   if (flag(args, "help")) {
     io.stdout(ACCUMULATE_HELP);
-    return Promise.resolve(0);
+    return 0;
   }
   const file = singleOperand(args, "service code FILE");
-  const flags = commonFlags(args);
+  const flags = await commonFlags(args);
   const serviceId = u32Option(args, "service", 0);
   const timeslot = u32Option(args, "timeslot", 0);
   const inputs = bytesList(args, "input");

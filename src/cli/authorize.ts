@@ -46,7 +46,7 @@ Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.
 `;
 
 /** `pvmkit authorize`. Returns the exit code. */
-export function authorizeCommand(argv: string[], io: CliIo): Promise<number> {
+export async function authorizeCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {
     ...COMMON_INVOCATION_OPTIONS,
     core: { type: "string" },
@@ -59,10 +59,10 @@ export function authorizeCommand(argv: string[], io: CliIo): Promise<number> {
   });
   if (flag(args, "help")) {
     io.stdout(AUTHORIZE_HELP);
-    return Promise.resolve(0);
+    return 0;
   }
   const file = singleOperand(args, "authorizer code FILE");
-  const flags = commonFlags(args);
+  const flags = await commonFlags(args);
   const core = u32Option(args, "core", 0);
   if (core > 0xffff) throw new UsageError(`--core: ${core} is out of range (0..65535)`);
   const payloads = bytesList(args, "payload");

@@ -62,7 +62,7 @@ Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.
 `;
 
 /** `pvmkit refine`. Returns the exit code. */
-export function refineCommand(argv: string[], io: CliIo): Promise<number> {
+export async function refineCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {
     ...COMMON_INVOCATION_OPTIONS,
     payload: { type: "string" },
@@ -83,10 +83,10 @@ export function refineCommand(argv: string[], io: CliIo): Promise<number> {
   });
   if (flag(args, "help")) {
     io.stdout(REFINE_HELP);
-    return Promise.resolve(0);
+    return 0;
   }
   const file = singleOperand(args, "service code FILE");
-  const flags = commonFlags(args);
+  const flags = await commonFlags(args);
   const layout = stringOption(args, "layout") ?? "0.7.1";
   if (layout !== "0.7.1" && layout !== "0.7.0") {
     throw new UsageError(`--layout must be 0.7.1 or 0.7.0, not "${layout}"`);

@@ -26,8 +26,8 @@ import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "
 import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
 import { assembleFile } from "./asm.ts";
 import { namesJar, runJarCommand } from "./jar.ts";
-import { cryptoHostFunctions } from "../host/crypto.ts";
-import { HostRegistry, runWithHost } from "../host/host.ts";
+import { loadCryptoFunctions } from "./_crypto.ts";
+import { type HostFunctionSpec, HostRegistry, runWithHost } from "../host/host.ts";
 import { combineObservers, type HostCallObserver, hostCallTracer } from "../host/observe.ts";
 import { Jip6Recorder } from "../trace/jip6_writer.ts";
 
@@ -190,7 +190,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     : new Jip6Recorder(programBytes(file), { metadata: module.format === "spi-metadata" });
   const tracer = traceHost ? hostCallTracer((line) => io.stderr(line + "\n")) : undefined;
   recorder?.onStart(vm, pc);
-  const report = execute(vm, module, gas, hostMode === "skip", combineObservers(recorder, tracer), crypto);
+  const cryptoFunctions = crypto ? await loadCryptoFunctions() : [];
+  const report = execute(vm, module, gas, hostMode === "skip", combineObservers(recorder, tracer), cryptoFunctions);
   if (recorder && recordTrace !== undefined) {
     if (report.exit.kind !== "limit") recorder.onEnd(vm, report.exit);
     writeBytes(recordTrace, recorder.text());
@@ -243,7 +244,7 @@ function execute(
   gasStart: bigint,
   skipHostCalls: boolean,
   observer: HostCallObserver,
-  crypto: boolean,
+  extraFunctions: readonly HostFunctionSpec[],
 ): RunReport {
   const initial = vm.registers;
   let hostCallsSkipped = 0;
@@ -251,7 +252,7 @@ function execute(
   // answers WHAT at no extra gas.
   const skipping = new HostRegistry();
   skipping.unknownGas = 0n;
-  if (crypto) { for (const spec of cryptoHostFunctions()) skipping.register(spec); }
+  for (const spec of extraFunctions) skipping.register(spec);
   const exit: Exit = skipHostCalls
     ? runWithHost(vm, skipping, { observer, onCall: (e) => e.name === undefined && hostCallsSkipped++ })
     : vm.run();
