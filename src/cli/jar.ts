@@ -47,7 +47,8 @@ Options:
   --input HEX|@FILE   an accumulate input FETCH returns (mode 15 by index, mode 14 all);
                       repeatable
   --storage KEY=VALUE initial storage entry, both hex; repeatable
-  --backend B         interpreter (default) or recompiler
+  --backend B         interpreter (default), recompiler, or auto (each VM interpreted
+                      until it has spent 200,000 gas, then compiled)
   --trace-caps        log every cap operation to stderr
   --json              one JSON object instead of text
   -h, --help          show this help
@@ -101,8 +102,8 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
   const argsText = stringOption(args, "args");
   const bytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
   const backend = stringOption(args, "backend") ?? "interpreter";
-  if (backend !== "interpreter" && backend !== "recompiler") {
-    throw new UsageError(`--backend must be interpreter or recompiler, not "${backend}"`);
+  if (backend !== "interpreter" && backend !== "recompiler" && backend !== "auto") {
+    throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${backend}"`);
   }
   const inputs = stringList(args, "input").map((text) => parseBytesArgument(text, "--input"));
   const storage = stringList(args, "storage").map((text) => {

@@ -15,8 +15,19 @@ import { CompiledMachine } from "../recompiler/runtime.ts";
 import type { CodeImage } from "./code.ts";
 import type { KernelVm } from "./vm.ts";
 
-/** Kernel backends (both give identical results). */
-export type KernelBackend = "interpreter" | "recompiler";
+/**
+ * Kernel backends (all give identical results). `auto` interprets each VM until it has
+ * spent {@link KERNEL_AUTO_TIER_GAS} gas in the interpreter, then enters compiled code:
+ * the many short runs of small VMs (entering compiled code costs more than they do) stay
+ * interpreted, long-running VMs get compiled speed.
+ */
+export type KernelBackend = "interpreter" | "recompiler" | "auto";
+
+/** Gas a VM spends interpreted under the `auto` backend before its runs use compiled code. */
+export const KERNEL_AUTO_TIER_GAS = 200_000;
+
+/** Instructions interpreted at a time under `auto`, between checks of the tier budget. */
+const AUTO_SLICE = 50_000;
 
 /** Compiled instances shared by the VMs that have no memory of their own. */
 export class SharedMachines {
@@ -52,6 +63,12 @@ export function runVm(vm: KernelVm, backend: KernelBackend, shared: SharedMachin
   const decoded = code.decoded;
   const memory = vm.memory ?? shared.empty;
   if (backend === "interpreter") return interpret(decoded, memory, st, Infinity, code.gas);
+  while (backend === "auto" && vm.interpretedGas < KERNEL_AUTO_TIER_GAS) {
+    const before = st.gas;
+    const status = interpret(decoded, memory, st, AUTO_SLICE, code.gas);
+    vm.interpretedGas += Math.max(1, before - st.gas);
+    if (status !== Status.paused) return status;
+  }
   let machine: CompiledMachine, scratch: MachineState;
   if (vm.memory) {
     let own = ownMachines.get(vm.memory);

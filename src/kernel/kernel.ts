@@ -57,7 +57,7 @@ export interface KernelOptions {
   args?: Uint8Array;
   /** φ7 at entry: 0 refine / is-authorized (default), 1 accumulate; fib_recur takes n here. */
   operation?: bigint | number;
-  /** `interpreter` (default) or `recompiler`. */
+  /** `interpreter` (default), `recompiler`, or `auto` (interpreted until a VM has spent KERNEL_AUTO_TIER_GAS, then compiled). */
   backend?: KernelBackend;
   /**
    * Most pages `memory_pages` may declare (default 65,536 = 256 MiB, the largest pool of
@@ -140,8 +140,8 @@ export class Kernel {
   private constructor(program: JarProgram, options: KernelOptions) {
     this.program = program;
     this.backend = options.backend ?? "interpreter";
-    if (this.backend !== "interpreter" && this.backend !== "recompiler") {
-      throw new RangeError(`unknown kernel backend "${this.backend}" (interpreter or recompiler)`);
+    if (this.backend !== "interpreter" && this.backend !== "recompiler" && this.backend !== "auto") {
+      throw new RangeError(`unknown kernel backend "${this.backend}" (interpreter, recompiler or auto)`);
     }
     this.pool = options.memoryPool ?? DEFAULT_MEMORY_POOL;
     this.trace = options.trace;

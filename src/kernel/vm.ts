@@ -31,6 +31,8 @@ export class KernelVm {
   readonly caps: Map<number, Cap> = new Map();
   /** Own address space, created on the first MAP (replaced when re-laid out; absent while swapped out). */
   memory: Memory | undefined;
+  /** Gas spent in the interpreter (the `auto` backend's tier-up measure). */
+  interpretedGas = 0;
   /** True while the mapped pages live in the page store (see Residency). */
   private swapped = false;
 
