@@ -47,8 +47,8 @@ Options:
   --input HEX|@FILE   an accumulate input FETCH returns (mode 15 by index, mode 14 all);
                       repeatable
   --storage KEY=VALUE initial storage entry, both hex; repeatable
-  --backend B         interpreter (default), recompiler, or auto (each VM interpreted
-                      until it has spent 200,000 gas, then compiled)
+  --backend B         auto (default: each VM interpreted until it has spent 200,000
+                      gas, then compiled), interpreter or recompiler
   --trace-caps        log every cap operation to stderr
   --json              one JSON object instead of text
   -h, --help          show this help
@@ -101,7 +101,7 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
   const operation = opText === undefined ? 0n : parseBounded(opText, "--op", 0n, (1n << 64n) - 1n);
   const argsText = stringOption(args, "args");
   const bytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
-  const backend = stringOption(args, "backend") ?? "interpreter";
+  const backend = stringOption(args, "backend") ?? "auto";
   if (backend !== "interpreter" && backend !== "recompiler" && backend !== "auto") {
     throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${backend}"`);
   }
