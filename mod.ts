@@ -111,10 +111,18 @@ export {
   parseJarCode,
 } from "./src/program/jar.ts";
 export { Kernel, KernelError, type KernelExit, type KernelOptions } from "./src/kernel/kernel.ts";
-export { kernelRegistry, Protocol, runKernelWithHost } from "./src/kernel/host.ts";
+export {
+  type DataCapAccess,
+  type KernelHostMachine,
+  kernelRegistry,
+  Protocol,
+  runKernelWithHost,
+} from "./src/kernel/host.ts";
+export { jarProtocolRegistry, type JarServiceOptions, JarServiceState } from "./src/kernel/protocol.ts";
+export { readCapBytes, writeCapBytes } from "./src/kernel/cap_bytes.ts";
 export { type Cap, type CapKind, ChildStatus } from "./src/kernel/caps.ts";
 export { KernelVm, type VmState } from "./src/kernel/vm.ts";
-export type { KernelBackend } from "./src/kernel/exec.ts";
+export { KERNEL_AUTO_TIER_GAS, type KernelBackend } from "./src/kernel/exec.ts";
 export { ISA_JAVM } from "./src/isa/opcodes.ts";
 export { type DataObject, PageStore, UntypedPool } from "./src/kernel/pages.ts";
 export { CodeImage } from "./src/kernel/code.ts";
