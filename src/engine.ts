@@ -503,6 +503,24 @@ export class Instance {
   }
 
   /**
+   * Compile and instantiate this instance's compiled code asynchronously, so the first
+   * {@link run} on the recompiler finds it ready. Optional, except in browsers for large
+   * programs: they refuse to compile or instantiate Wasm over 8 MB synchronously on the main
+   * thread. Does nothing on the interpreter backend.
+   *
+   * @throws {LimitError} if the code exceeds `maxWasmBytes` (a `recompiler` instance).
+   */
+  async prepare(): Promise<void> {
+    if (this.backend === "interpreter" || this.machine || !this.meterGas) return;
+    const code = await this.module.precompile(this.memory.rotation);
+    if (this.limits.maxWasmBytes !== undefined && code.bytes.length > this.limits.maxWasmBytes) {
+      if (this.backend === "auto") return;
+      throw new LimitError("maxWasmBytes", code.bytes.length, this.limits.maxWasmBytes);
+    }
+    this.machine ??= await CompiledMachine.create(code, this.memory, this.state);
+  }
+
+  /**
    * Release the instance: it cannot run again, and a {@link Runtime} counts it as no
    * longer live. Calling it twice is harmless.
    */

@@ -73,6 +73,15 @@ export class DoomHost {
     return new DoomHost(module, wad, options);
   }
 
+  /**
+   * Compile and instantiate the guest's Wasm asynchronously ahead of the first call.
+   * Browsers refuse to compile a module this large (8 MB of Wasm) synchronously on the main
+   * thread, so a page awaits this before {@link initialize}; elsewhere it is optional.
+   */
+  async prepare(): Promise<void> {
+    await this.vm.instance.prepare();
+  }
+
   /** Run DOOM's start-up (once). */
   initialize(): void {
     this.vm.call("ext_initialize");

@@ -237,6 +237,9 @@ export class RecompilerInternalError extends Error {
   }
 }
 
+/** What compiled code exports. */
+type CompiledExports = { enter(slot: number, block: number): number };
+
 /**
  * Compiled code bound to one guest memory and machine state.
  *
@@ -255,7 +258,7 @@ export class RecompilerInternalError extends Error {
  * ```
  */
 export class CompiledMachine {
-  private readonly exports: { enter(slot: number, block: number): number };
+  private exports: { enter(slot: number, block: number): number };
   private readonly perm: WebAssembly.Global;
 
   constructor(
@@ -263,9 +266,34 @@ export class CompiledMachine {
     readonly code: CompiledCode,
     private readonly memory: Memory,
     private readonly state: MachineState,
+    /** @internal Leave the instance to {@link CompiledMachine.create}. */
+    deferInstance = false,
   ) {
     this.perm = new WebAssembly.Global({ value: "i32", mutable: true }, memory.permBase);
-    const instance = new WebAssembly.Instance(code.module, {
+    this.exports = deferInstance
+      ? {
+        enter: () => {
+          throw new Error("internal error: compiled code entered before it was instantiated");
+        },
+      }
+      : new WebAssembly.Instance(code.module, this.imports()).exports as unknown as CompiledExports;
+  }
+
+  /**
+   * Like the constructor, but instantiating with `WebAssembly.instantiate`: browsers refuse
+   * to instantiate large modules (over 8 MB) synchronously on the main thread.
+   */
+  static async create(code: CompiledCode, memory: Memory, state: MachineState): Promise<CompiledMachine> {
+    const machine = new CompiledMachine(code, memory, state, true);
+    const instance = await WebAssembly.instantiate(code.module, machine.imports());
+    machine.exports = instance.exports as unknown as CompiledExports;
+    return machine;
+  }
+
+  /** The imports of the compiled code: memory, the permission-map global, the slow paths. */
+  private imports(): WebAssembly.Imports {
+    const { memory, state } = this;
+    return {
       env: {
         memory: memory.wasm,
         perm: this.perm,
@@ -277,8 +305,7 @@ export class CompiledMachine {
           return state.isa32 ? BigInt(result | 0) : BigInt(result);
         },
       },
-    });
-    this.exports = instance.exports as unknown as { enter(slot: number, block: number): number };
+    };
   }
 
   /** True if compiled code can start at `pc`. */
