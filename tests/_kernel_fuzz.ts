@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { encodeJar, encodeJarCode } from "../src/program/jar.ts";
 import { Kernel, type KernelExit } from "../src/kernel/kernel.ts";
+import { runKernelWithHost } from "../src/kernel/host.ts";
+import { jarProtocolRegistry, JarServiceState } from "../src/kernel/protocol.ts";
 import { jarCode } from "./_kernel.ts";
 import type { DataObject } from "../src/kernel/pages.ts";
 
@@ -51,8 +53,12 @@ export function randomProgram(next: (n: number) => number): string {
   const lines: string[] = [];
   const slot = () => [0, 1, 5, 32, 40, 64, 65, 70, 71, 80, 81, 254, next(256)][next(13)];
   const ref = () => (next(4) === 0 ? (slot() << 8) | slot() : slot());
+  const operand = () =>
+    next(3)
+      ? BigInt([0, 1, 3, 32, 100][next(5)])
+      : [4090n, 4096n, 8191n, 1n << 32n, 1n << 63n, (1n << 64n) - 1n][next(6)];
   for (let i = 0, n = 4 + next(14); i < n; i++) {
-    switch (next(9)) {
+    switch (next(10)) {
       case 0:
         lines.push(
           `load_imm r7, ${next(4)}`,
@@ -107,6 +113,16 @@ export function randomProgram(next: (n: number) => number): string {
       case 7:
         lines.push(`ecalli ${next(3) ? next(128) : next(256)}`);
         break;
+      case 8: // a protocol call with random operands (§9.3 ABI: offsets into the DATA cap in slot φ12)
+        lines.push(
+          `load_imm_64 r7, ${next(2) ? operand() : BigInt([0, 1, 14, 15][next(4)])}`,
+          `load_imm_64 r8, ${operand()}`,
+          `load_imm_64 r9, ${operand()}`,
+          `load_imm_64 r10, ${operand()}`,
+          `load_imm_64 r12, ${[0, 65, 70, 64, 300][next(5)]}`,
+          `ecalli ${[1, 2, 4, 5, 18, 26, 7][next(7)]}`,
+        );
+        break;
       default:
         lines.push("ecalli 0");
     }
@@ -152,19 +168,34 @@ export function checkInvariants(kernel: Kernel, exit: KernelExit): void {
   assert.ok(kernel.store.size <= kernel.untyped.total, "more stored pages than the pool");
 }
 
-/** Run one random kernel case on both backends; returns the exit kind. */
+/**
+ * Run one random kernel case on both backends (protocol calls answered by
+ * jarProtocolRegistry over a fresh state); returns the exit kind.
+ */
 export function fuzzOne(seed: number, gas = 200_000n): string {
   const blob = randomJar(rng(seed));
   const variants = [{ backend: "interpreter" }, { backend: "recompiler", maxResidentMemories: 1 }] as const;
   const runs = variants.map((variant) => {
     const kernel = Kernel.create(blob, { gas, ...variant });
-    let result = kernel.run();
-    while (result.kind === "protocol") {
-      kernel.resume(BigInt(result.id));
-      result = kernel.run();
-    }
+    const state = new JarServiceState({
+      storage: [[new Uint8Array(0), new Uint8Array([1, 2, 3])]],
+      fetch: {
+        constants: new Uint8Array(40).fill(7),
+        entropy: new Uint8Array(32),
+        accumulateInputs: [new Uint8Array(5000)],
+      },
+      maxStorageBytes: 20_000,
+    });
+    const result = runKernelWithHost(kernel, jarProtocolRegistry(state));
     checkInvariants(kernel, result);
-    const summary = { exit: result, gasUsed: kernel.gasUsed, vms: kernel.vmsCreated };
+    assert.ok(state.storageBytes <= state.maxStorageBytes, "storage over its limit");
+    const summary = {
+      exit: result,
+      gasUsed: kernel.gasUsed,
+      vms: kernel.vmsCreated,
+      storage: state.entries(),
+      output: state.output,
+    };
     kernel.dispose();
     return summary;
   });
