@@ -130,3 +130,4 @@ export { DEFAULT_RESIDENT_MEMORIES, Residency } from "./src/kernel/residency.ts"
 export type { MachineState } from "./src/interpreter/interpreter.ts";
 export { JavmCostModel, javmMemoryCycles } from "./src/gas/javm.ts";
 export { type JamEntryExports, polkaVmToStandard } from "./src/program/polkavm_jam.ts";
+export type { PolkaVmHeap } from "./src/interpreter/interpreter.ts";

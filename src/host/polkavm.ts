@@ -171,6 +171,7 @@ export class PolkaVmInstance {
     return [this.read(7), this.read(8)];
   }
 
+  /** A register as the host sees it: zero-extended from 32 bits on the 32-bit ISA. */
   private read(register: number): bigint {
     const value = this.instance.getRegister(register);
     return this.bits === 32 ? value & 0xffffffffn : value;
@@ -182,6 +183,7 @@ export class PolkaVmInstance {
     this.instance.setRegister(register, this.bits === 32 ? BigInt.asIntN(32, v) : BigInt.asUintN(64, v));
   }
 
+  /** Answer the `ecalli` of `exit` with the import's host function (or the fallback). */
   private service(name: string, exit: Extract<Exit, { kind: "host" }>): void {
     const index = exit.call;
     const handler = index < this.handlers.length ? this.handlers[index] ?? this.fallback : this.fallback;

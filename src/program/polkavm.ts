@@ -371,11 +371,15 @@ export function polkaVmLayout(
 export interface PolkaVmSource {
   /** ISA byte (default 1, the 32-bit ISA). */
   version?: number;
-  /** Memory sizes (default: the payload lengths, and no stack). */
+  /** Declared read-only data size (default: the payload's length). */
   roDataSize?: number;
+  /** Declared read-write data size (default: the payload's length). */
   rwDataSize?: number;
+  /** Stack size (default 0). */
   stackSize?: number;
+  /** Read-only data payload. */
   roData?: Uint8Array;
+  /** Read-write data payload. */
   rwData?: Uint8Array;
   /** Import names by index. */
   imports?: readonly string[];
