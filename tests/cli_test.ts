@@ -396,6 +396,8 @@ describe("pvmkit help and version", () => {
       "refine",
       "accumulate",
       "authorize",
+      "inspect",
+      "call",
     ]);
     for (const command of commands) {
       const a = await cli("help", command);

@@ -160,8 +160,8 @@ describe("program errors", () => {
   });
 
   describe("format detection", () => {
-    it("a PolkaVM container (magic PVM\\0) is refused at 0", () => {
-      expectError([0x50, 0x56, 0x4d, 0x00, 0x01, 0x00], "auto", 0, /PolkaVM/);
+    it("a truncated PolkaVM container (magic PVM\\0) is a .polkavm error at 0", () => {
+      expectError([0x50, 0x56, 0x4d, 0x00, 0x01, 0x00], "auto", 0, /\.polkavm header/);
     });
     it("input valid in no format reports the furthest offset of the three attempts", () => {
       // generic: bitmask missing at 6; SPI: z cut at 6 (o = 0x030000, w = 0x100 read from

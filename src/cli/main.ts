@@ -83,8 +83,14 @@ const COMMANDS: readonly Command[] = [
     run: accumulateCommand,
   },
   {
+    name: "authorize",
+    summary: "run an authorizer's is-authorized",
+    help: AUTHORIZE_HELP,
+    run: authorizeCommand,
+  },
+  {
     name: "inspect",
-    summary: "show a .polkavm program's sections, imports and exports",
+    summary: "show a .polkavm program (sections, imports, exports) or a JAR blob (manifest, caps)",
     help: INSPECT_HELP,
     run: inspectCommand,
   },
@@ -93,12 +99,6 @@ const COMMANDS: readonly Command[] = [
     summary: "call an export of a .polkavm program with arguments",
     help: CALL_HELP,
     run: callCommand,
-  },
-  {
-    name: "authorize",
-    summary: "run an authorizer's is-authorized",
-    help: AUTHORIZE_HELP,
-    run: authorizeCommand,
   },
 ];
 

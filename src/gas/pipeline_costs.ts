@@ -93,4 +93,6 @@ export const PIPELINE_COSTS: ReadonlyMap<string, PipelineCost> = new Map<string,
   ...row("sbrk", 100, 4, "alu"),
   // ecall exists only in the javm profile, which has its own cost model (gas/javm.ts).
   ...row("ecall", 1, 1, "none"),
+  // memset exists only in the PolkaVM profiles, which run under the per-instruction model.
+  ...row("memset", 1, 1, "none"),
 ]);
