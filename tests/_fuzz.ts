@@ -889,7 +889,9 @@ export function generateCase(seed: number): FuzzCase {
   const model = rng.int(100);
   if (model < 20) load.gasModel = "pipeline";
   else if (model < 30) load.gasModel = "pipeline-vectors";
-  if (rng.chance(0.08)) load.isa = rng.pick(["0.8-draft", "gas-vectors"]);
+  // Other numberings read some bytes as other instructions; the PolkaVM profiles read
+  // mul_upper_* and reverse_bytes as their 32-bit variants (polkavm-32) and 2 as memset.
+  if (rng.chance(0.12)) load.isa = rng.pick(["0.8-draft", "gas-vectors", "polkavm-32", "polkavm-64"]);
   return { seed, program, memory, registers, start, heapStart, host, load };
 }
 
