@@ -9,6 +9,9 @@ import { encodePolkaVm } from "../src/program/polkavm.ts";
 import { assemble } from "../src/isa/assembler.ts";
 import { captureIo, main } from "../src/cli/main.ts";
 import { readBytes, sharedPath } from "./_shared.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const helloPath = sharedPath("programs", "polkavm", "example-hello-world.polkavm");
 const BACKENDS = ["interpreter", "recompiler"] as const;
@@ -147,6 +150,24 @@ describe("polkavm call: errors", () => {
       () => PolkaVmInstance.create(Module.load(errorProgram()), { imports: { third: () => 0 } }),
       TypeError,
     );
+  });
+
+  it("a deadline ends a call that never returns", () => {
+    const vm = PolkaVmInstance.create(Module.load(errorProgram()), {
+      backend: "recompiler",
+      limits: { deadlineMs: 50 },
+    });
+    assert.throws(() => vm.call("spin"), (e: unknown) => e instanceof PolkaVmCallError && e.exit?.kind === "limit");
+  });
+
+  it("pvmkit call: a spinning export runs out of its gas (exit 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvmkit-call-"));
+    const file = join(dir, "errors.polkavm");
+    writeFileSync(file, errorProgram());
+    const io = captureIo();
+    assert.equal(await main(["call", file, "spin", "--gas", "100000"], io), 1);
+    assert.match(io.err(), /oog/);
+    rmSync(dir, { recursive: true });
   });
 
   it("a fallback services imports without a function", () => {

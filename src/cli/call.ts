@@ -20,6 +20,9 @@ import {
 } from "./_args.ts";
 import { type CliIo, toJson } from "./_output.ts";
 
+/** Gas a call gets by default: seconds of guest work, so a guest that never returns still ends. */
+const DEFAULT_GAS = 10_000_000_000n;
+
 /** Help text for `pvmkit call`. */
 export const CALL_HELP = `Usage: pvmkit call [options] FILE.polkavm EXPORT [ARG…]
 
@@ -31,7 +34,7 @@ register; on the 32-bit ISA pass a 64-bit value as two arguments, low word first
 Options:
   --import NAME=V   answer every call of import NAME with V in A0 (repeatable);
                     a call of any other import fails the call
-  --gas N           gas for the call (default 2^62: the container carries no gas)
+  --gas N           gas for the call (default 10^10; the container carries no gas)
   --page-size N     page size of the memory layout (default 4096)
   --backend B       interpreter, recompiler or auto (default)
   --json            one JSON object instead of text
@@ -70,7 +73,7 @@ export function callCommand(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${backend}"`);
   }
   const gasText = stringOption(args, "gas");
-  const gas = gasText === undefined ? undefined : parseInteger(gasText, "--gas");
+  const gas = gasText === undefined ? DEFAULT_GAS : parseInteger(gasText, "--gas");
   const pageText = stringOption(args, "page-size");
   const pageSize = pageText === undefined ? undefined : Number(parseInteger(pageText, "--page-size"));
   let module: Module;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Backend, Exit, Instance, Module } from "../engine.ts";
+import type { Limits } from "../limits.ts";
 import type { Memory } from "../memory/memory.ts";
 
 /** Registers that carry arguments, in order: A0–A5, then T0–T2. */
@@ -47,6 +48,12 @@ export interface PolkaVmInstanceOptions {
   backend?: Backend;
   /** Page size of the memory layout (default 4096). */
   pageSize?: number;
+  /**
+   * Resource limits of the instance (see {@link Limits}): `deadlineMs` bounds each stretch of
+   * guest execution between host calls, so a guest that never returns cannot hang the host
+   * (calls get practically unlimited gas by default; a `limit` exit fails the call).
+   */
+  limits?: Limits;
 }
 
 /** A call stopped without returning: the guest trapped, faulted, ran out of gas, or a host function failed. */
@@ -124,7 +131,11 @@ export class PolkaVmInstance {
         );
       }
     }
-    const instance = module.instantiate({ backend: options.backend, pageSize: options.pageSize });
+    const instance = module.instantiate({
+      backend: options.backend,
+      pageSize: options.pageSize,
+      limits: options.limits,
+    });
     return new PolkaVmInstance(instance, options);
   }
 
