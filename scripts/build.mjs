@@ -12,14 +12,15 @@
 //   tsconfig.build.json (declarations only; tsc also type-checks, so a type error fails the build).
 //
 // A few bundled files load much faster than the ~100 modules tsc would write (Node resolves,
-// reads and links each of them). The runtime dependencies in package.json (the hashes and
-// curves) stay imports, as does `wabt`, which `pvmkit compile --wat` loads only when asked to.
+// reads and links each of them). Of the runtime dependencies, @noble/hashes is bundled for the
+// same reason, and @noble/curves (loaded only by the crypto extension) stays an import, as does
+// `wabt`, which `pvmkit compile --wat` loads only when asked to.
 // Whitespace and syntax are minified (the bundle shrinks by a third, and Node parses it that
 // much faster at import: cold start), identifiers are not, so stack traces keep readable names.
 //
 // Usage: node scripts/build.mjs [--sourcemap]     (--sourcemap adds dist/*.js.map)
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import process from "node:process";
@@ -31,8 +32,15 @@ const dist = join(root, "dist");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const sourcemap = process.argv.includes("--sourcemap");
 
-/** The runtime dependencies: imported at run time from node_modules, never bundled. */
-const dependencies = Object.keys(pkg.dependencies ?? {});
+/**
+ * Runtime dependencies bundled into dist/: @noble/hashes (BLAKE2b for the caches' keys). Node
+ * resolves, reads and links each module of a package tree one by one, which cost ~9 ms of a
+ * cold start (bench/cold_start_bench.ts); bundled, it is a few KiB more to parse. Its MIT
+ * notice stays in the bundle (legal comments at the end of each file).
+ */
+const bundledDependencies = ["@noble/hashes"];
+/** The other runtime dependencies (@noble/curves, for the crypto extension): imported at run time. */
+const dependencies = Object.keys(pkg.dependencies ?? {}).filter((name) => !bundledDependencies.includes(name));
 /** Packages the CLI imports only on demand (optional, not installed with pvmkit). */
 const optional = ["wabt"];
 /** Whether an import of `path` names one of `packages` (or a file inside one). */
@@ -75,13 +83,16 @@ async function bundle(entries, platform, external) {
     minifyIdentifiers: false,
     sourcemap: sourcemap ? "linked" : false,
     legalComments: "none",
+    banner: { js: "/*! pvmkit; bundled third-party code and its licenses: THIRD_PARTY_LICENSES.txt */" },
     logLevel: "warning",
     metafile: true,
   });
   const problems = [];
   const names = entries.join(", ");
-  // Only the project's own sources go into a bundle; every package stays an import.
+  // Only the project's own sources and the bundled dependencies go into a bundle.
   for (const input of Object.keys(result.metafile.inputs)) {
+    const inPackage = input.split("node_modules/")[1];
+    if (inPackage !== undefined && isPackage(inPackage, bundledDependencies)) continue;
     if (input.includes("node_modules/") || input.startsWith("..")) {
       problems.push(`${names}: ${input} was bundled (mark its package as external or make it a dependency)`);
     }
@@ -111,6 +122,17 @@ try {
 } catch (error) {
   // esbuild has printed its errors already.
   problems.push(`esbuild failed: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+}
+// The bundled packages' licenses ship with the bundles that contain them.
+try {
+  const notices = bundledDependencies.map((name) => {
+    const dir = join(root, "node_modules", name);
+    const { version } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    return `${name} ${version}, bundled into dist/:\n\n${readFileSync(join(dir, "LICENSE"), "utf8").trim()}\n`;
+  });
+  writeFileSync(join(dist, "THIRD_PARTY_LICENSES.txt"), notices.join("\n\n"));
+} catch (error) {
+  problems.push(`the bundled dependencies' licenses: ${error instanceof Error ? error.message : error}`);
 }
 const tscCode = await tsc;
 if (tscCode !== 0) problems.push(`tsc -p tsconfig.build.json exited with ${tscCode}`);
