@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ISA_PROFILES, ISA_V072, type IsaProfile } from "./isa/opcodes.ts";
+import { ISA_PROFILES, ISA_V072, type IsaProfile, Op } from "./isa/opcodes.ts";
 import { interpret, type MachineState, Status } from "./interpreter/interpreter.ts";
 import { type DecodedProgram, predecode } from "./interpreter/predecode.ts";
 export type { DecodedProgram };
@@ -122,6 +122,8 @@ export interface InstantiateOptions {
 /** Gas above this is held as a BigInt reserve and fed to the interpreter in chunks. */
 const GAS_CHUNK = 2 ** 52;
 const U64 = (1n << 64n) - 1n;
+/** Canonical opcode of PolkaVM's memset (the recompiler leaves it to the interpreter). */
+const MEMSET = Op.memset;
 /** The halt (return-to-host) address. */
 const HALT = 0xffff0000;
 
@@ -613,7 +615,9 @@ export class Instance {
         const withheld = total - given;
         const { status, gas } = this.machine.enter(given);
         this.setGas(gas + withheld);
-        state.charged = status === ExitCode.host || status === ExitCode.fault;
+        // Also paid for: a block left mid-way for the interpreter to run a PolkaVM memset.
+        state.charged = status === ExitCode.host || status === ExitCode.fault ||
+          (status === ExitCode.interpret && decoded.op[state.pc] === MEMSET);
         if (withheld > 0n && (status === ExitCode.interpret || status === ExitCode.oog)) {
           if (now() > deadline) return this.limitExit();
           if (gas !== given) continue; // progress was made; next slice

@@ -106,6 +106,25 @@ describe("polkavm 32-bit ISA semantics", () => {
   }
 });
 
+describe("polkavm memset under per-block gas", () => {
+  it("a block left mid-way for memset is not charged twice (fuzzer seed 1203871)", () => {
+    // memset ; fallthrough, and memset of 3 bytes at 0x20000 then a trap, as generic programs
+    const programs = [
+      new Uint8Array([0, 1, 2, 2, 1, 0b11]),
+      assemble("load_imm r7, 0x20000\nload_imm r8, 7\nload_imm r9, 3\n.raw 2\ntrap\n"),
+    ];
+    for (const bytes of programs) {
+      for (const gasModel of ["pipeline", "per-instruction"] as const) {
+        const module = Module.load(bytes, { format: "generic", isa: "polkavm-64", gasModel });
+        for (let gas = 0n; gas < 60n; gas++) {
+          const result = crossCheck(module, { gas, memory: [{ address: 0x20000, length: 4096, access: "write" }] });
+          assert.ok(result.ok, `${gasModel}, gas ${gas}: ${JSON.stringify(!result.ok && result.difference)}`);
+        }
+      }
+    }
+  });
+});
+
 // ---- random 32-bit programs, both backends ----
 
 /** Canonical opcodes of the 32-bit ISA by operand class (ALU and memory forms). */

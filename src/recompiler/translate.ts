@@ -269,7 +269,7 @@ function regionBody(ctx: EmitContext, region: number): Uint8Array {
 
 /** Emits the code of one compiled block inside its region function. */
 class BlockEmitter {
-  /** Extra Wasm nesting (if/else) opened inside this block's code. */
+  /** Extra Wasm nesting (if/else, an inlined loop) opened inside this block's code. */
   private extra = 0;
   /** pc of the instruction being translated. */
   private pc = 0;
@@ -280,13 +280,21 @@ class BlockEmitter {
     private readonly c: Code,
     private readonly block: CompiledBlock,
     private readonly regionSize: number,
+    /** Set when this block is emitted as part of a loop inlined at the head's position. */
+    private readonly inline?: InlinedLoop,
   ) {
     this.p = ctx.program;
+    if (inline) this.extra = 1; // inside the loop
+  }
+
+  /** Index of the block whose position in the region the code is emitted at. */
+  private get position(): number {
+    return this.inline ? this.inline.head.index : this.block.index;
   }
 
   /** Branch depth of the region's dispatch loop from here. */
   private get dispatchDepth(): number {
-    return this.regionSize - 1 - this.block.index + this.extra;
+    return this.regionSize - 1 - this.position + this.extra;
   }
 
   /** Branch depth of the region's exit block from here. */
@@ -317,8 +325,12 @@ class BlockEmitter {
 
   emit(): void {
     const { c, block } = this;
+    if (!this.inline) {
+      const loop = loopChain(this.ctx, block);
+      if (loop) return this.emitInlinedLoop(loop);
+    }
     const charge = this.charge;
-    const unroll = this.selfLoopUnroll();
+    const unroll = this.inline ? 1 : this.selfLoopUnroll();
     if (unroll > 1) this.emitUnrolledLoop(unroll);
     if (this.ctx.meter && charge > 0) {
       // Not enough gas for the block. Per instruction: the interpreter finds the exact
@@ -337,6 +349,21 @@ class BlockEmitter {
     for (let k = 0, pc = block.start; k < block.length; k++, pc = this.p.next[pc]) {
       this.instruction(pc, this.refundAt(k));
     }
+  }
+
+  /**
+   * A loop of several consecutive blocks (this one first) that branches back to its start:
+   * its blocks' code is emitted again inside a Wasm `loop` at this block's position, so the
+   * back edge is a plain `br` instead of a trip through the region's dispatch table. Each
+   * copy charges and checks gas as its block does; every other exit leaves as usual.
+   */
+  private emitInlinedLoop(chain: readonly CompiledBlock[]): void {
+    const c = this.c;
+    c.loop();
+    chain.forEach((block, i) => {
+      new BlockEmitter(this.ctx, c, block, this.regionSize, { head: this.block, next: chain[i + 1] }).emit();
+    });
+    c.end();
   }
 
   /**
@@ -456,6 +483,7 @@ class BlockEmitter {
   private jumpTo(target: number, from: number): void {
     const tb = target >= 0 ? this.ctx.layout.blockAt.get(target) : undefined;
     if (!tb) return this.exit(ExitCode.panic, from, 0);
+    if (this.inline && tb === this.inline.head) return this.c.br(this.extra - 1); // the inlined loop's back edge
     this.goto(tb);
   }
 
@@ -479,7 +507,9 @@ class BlockEmitter {
       // Not a valid instruction start (or past the end): the interpreter runs the trap there.
       return this.exit(ExitCode.interpret, pc, 0);
     }
-    const natural = tb.region === this.block.region && tb.index === this.block.index + 1 && this.extra === 0;
+    const natural = this.inline
+      ? tb === this.inline.next && this.extra === 1 // the next inlined block follows right here
+      : tb.region === this.block.region && tb.index === this.block.index + 1 && this.extra === 0;
     if (!natural) this.goto(tb);
   }
 
@@ -549,7 +579,7 @@ class BlockEmitter {
         this.getReg(a);
         c.call(this.ctx.fSbrk);
         return this.setReg(d);
-      case 240: // memset (PolkaVM): the interpreter runs it, and the rest of its block
+      case 240: // memset (PolkaVM): the interpreter runs it and the rest of its block (already paid for per block)
         return this.exit(ExitCode.interpret, pc, refund + (this.ctx.blockCost ? 0 : 1));
       case 241: // mul_upper_s_s_32: high word of s32 × s32, sign-extended
       case 242: // mul_upper_u_u_32: of u32 × u32
@@ -940,6 +970,45 @@ class BlockEmitter {
     }
     this.setReg(d);
   }
+}
+
+/** A loop inlined at its head's position (see `BlockEmitter.emitInlinedLoop`). */
+interface InlinedLoop {
+  /** The loop's first block, where its code sits and where the back edge goes. */
+  readonly head: CompiledBlock;
+  /** The block inlined right after this one (undefined for the last). */
+  readonly next: CompiledBlock | undefined;
+}
+
+/** Longest loop (blocks, instructions) inlined at its head. */
+const MAX_INLINED_LOOP_BLOCKS = 4;
+const MAX_INLINED_LOOP_INSTRUCTIONS = 24;
+
+/**
+ * The blocks of a small loop starting at `head`: consecutive blocks of one region, each but
+ * the last ending in a fall-through or a conditional branch that falls through into the
+ * next, the last ending in a jump or branch back to `head`. Undefined if there is no such
+ * loop of two or more blocks (one-block loops are unrolled instead).
+ */
+function loopChain(ctx: EmitContext, head: CompiledBlock): CompiledBlock[] | undefined {
+  const { program: p, layout } = ctx;
+  const chain: CompiledBlock[] = [];
+  let instructions = 0;
+  for (let k = 0; k < MAX_INLINED_LOOP_BLOCKS; k++) {
+    const block = layout.blocks[layout.regionStart[head.region] + head.index + k];
+    if (!block || block.region !== head.region) return undefined;
+    chain.push(block);
+    instructions += block.length;
+    if (instructions > MAX_INLINED_LOOP_INSTRUCTIONS) return undefined;
+    let last = block.start;
+    for (let i = 1; i < block.length; i++) last = p.next[last];
+    const o = p.op[last];
+    const branch = (o >= 81 && o <= 90) || (o >= 170 && o <= 175);
+    if ((branch || o === Op.jump) && p.target[last] === head.start) return k > 0 ? chain : undefined;
+    if (!branch && o !== Op.fallthrough) return undefined;
+    if (p.next[last] !== layout.blocks[layout.regionStart[head.region] + head.index + k + 1]?.start) return undefined;
+  }
+  return undefined;
 }
 
 /** Self-loops with longer bodies are not unrolled. */
