@@ -1,7 +1,8 @@
-// DOOM (doom.polkavm, 32-bit PolkaVM ISA) with freedoom1.wad, headless: start-up and the
-// first frames on the interpreter and on the recompiler give identical frames (hashes),
-// audio and console output; the frame is the Freedoom title screen (mostly red, 640×400);
-// and a PNG of it is written to .doom-test/ and decodes back to the same pixels.
+// DOOM (doom.polkavm, 32-bit PolkaVM ISA) with freedoom1.wad, headless: start-up, the
+// first frames, and the menu opened with Escape and moved with the down arrow give
+// identical frames (hashes), audio and console output on the interpreter and on the
+// recompiler; the first frames are the Freedoom title screen (mostly red, 640×400); and a
+// PNG of it is written to .doom-test/ and decodes back to the same pixels.
 //
 // The WAD comes from Debian's freedoom package: examples/doom/setup.mjs installs it with
 // apt-get when it is missing and the test runs as root; otherwise the test is skipped.
@@ -10,7 +11,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
-import { DoomHost } from "../examples/doom/doom_host.ts";
+import { DOOM_KEYS, DoomHost } from "../examples/doom/doom_host.ts";
 import { encodePng } from "../examples/doom/png.ts";
 import { ensureWad } from "../examples/doom/setup.mjs";
 import { sharedPath } from "./_shared.ts";
@@ -28,11 +29,23 @@ function run(backend: "interpreter" | "recompiler") {
   });
   host.initialize();
   const hashes: string[] = [];
-  for (let i = 0; i < FRAMES; i++) {
+  const frame = () => {
     host.tick();
     hashes.push(createHash("sha256").update(host.rgba).digest("hex"));
-  }
-  return { host, hashes, stdout: stdout.join("") };
+  };
+  for (let i = 0; i < FRAMES; i++) frame();
+  const title = new Uint8Array(host.rgba);
+  // Escape opens DOOM's menu over the title screen; then the cursor moves down.
+  host.key(DOOM_KEYS.escape, true);
+  host.key(DOOM_KEYS.escape, false);
+  frame();
+  frame();
+  const menu = new Uint8Array(host.rgba);
+  host.key(DOOM_KEYS.down, true);
+  host.key(DOOM_KEYS.down, false);
+  frame();
+  frame();
+  return { host, hashes, stdout: stdout.join(""), title, menu };
 }
 
 /** Pixels from a PNG written by encodePng (RGBA, filter 0 on every row). */
@@ -59,14 +72,17 @@ function decodePng(png: Uint8Array): { width: number; height: number; rgba: Uint
 }
 
 describe("DOOM headless", { skip }, () => {
-  it(`the first ${FRAMES} frames are identical on both backends, and show the title screen`, async () => {
+  it(`the first ${FRAMES} frames and the menu are identical on both backends`, async () => {
     const a = run("interpreter");
     const b = run("recompiler");
     assert.deepEqual(b.hashes, a.hashes);
+    // The keys changed the picture: the menu appeared, then its cursor moved.
+    assert.notDeepEqual(a.menu, a.title);
+    assert.notEqual(a.hashes[FRAMES + 3], a.hashes[FRAMES + 1]);
     assert.equal(b.host.audioSamples, a.host.audioSamples);
     assert.equal(b.stdout, a.stdout);
     assert.match(a.stdout, /Freedoom: Phase 1|FREEDOOM|freedoom/i);
-    const { host } = b;
+    const host = { width: b.host.width, height: b.host.height, rgba: b.title };
     assert.equal(host.width, 640);
     assert.equal(host.height, 400);
     // Freedoom's title picture: a red backdrop behind the figure and the logo.
@@ -82,6 +98,7 @@ describe("DOOM headless", { skip }, () => {
     const png = await encodePng(host.rgba, host.width, host.height);
     mkdirSync(".doom-test", { recursive: true });
     writeFileSync(".doom-test/title.png", png);
+    writeFileSync(".doom-test/menu.png", await encodePng(b.menu, host.width, host.height));
     const decoded = decodePng(png);
     assert.equal(decoded.width, 640);
     assert.equal(decoded.height, 400);
