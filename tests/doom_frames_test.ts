@@ -72,7 +72,7 @@ function decodePng(png: Uint8Array): { width: number; height: number; rgba: Uint
 }
 
 describe("DOOM headless", { skip }, () => {
-  it(`the first ${FRAMES} frames and the menu are identical on both backends`, async () => {
+  it(`the first ${FRAMES} frames and the menu are identical on both backends`, { timeout: 120_000 }, async () => {
     const a = run("interpreter");
     const b = run("recompiler");
     assert.deepEqual(b.hashes, a.hashes);
