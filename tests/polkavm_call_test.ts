@@ -4,6 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Module } from "../src/engine.ts";
+import { LimitError } from "../src/limits.ts";
 import { PolkaVmCallError, PolkaVmInstance } from "../src/host/polkavm.ts";
 import { encodePolkaVm } from "../src/program/polkavm.ts";
 import { assemble } from "../src/isa/assembler.ts";
@@ -168,6 +169,16 @@ describe("polkavm call: errors", () => {
     assert.equal(await main(["call", file, "spin", "--gas", "100000"], io), 1);
     assert.match(io.err(), /oog/);
     rmSync(dir, { recursive: true });
+  });
+
+  it("a memory limit refuses a program declaring gigabytes of data, before allocating it", () => {
+    const huge = encodePolkaVm({ rwDataSize: 0xf0000000, exports: [{ name: "f", pc: 0 }], code: assemble("trap") });
+    const started = performance.now();
+    assert.throws(
+      () => PolkaVmInstance.create(Module.load(huge), { limits: { maxMemoryPages: 4096 } }),
+      (e: unknown) => e instanceof LimitError && e.limit === "maxMemoryPages",
+    );
+    assert.ok(performance.now() - started < 2000);
   });
 
   it("a fallback services imports without a function", () => {
