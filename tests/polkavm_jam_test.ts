@@ -2,14 +2,14 @@
 // pinned to JAM host-call ids) converted to a standard program and run as a service's
 // accumulate through the JAM host functions, on both backends. The service fetches the
 // protocol constants (kind 0; it insists on the GP's 134-byte blob) and logs the 10th
-// Fibonacci number, which is 55.
+// Fibonacci number, which is 55; its refine logs a greeting.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parsePolkaVm } from "../src/program/polkavm.ts";
 import { polkaVmToStandard } from "../src/program/polkavm_jam.ts";
 import { parseStandardProgram } from "../src/program/spi.ts";
 import { ProgramError } from "../src/program/errors.ts";
-import { accumulate } from "../src/host/jam/invocations.ts";
+import { accumulate, refine } from "../src/host/jam/invocations.ts";
 import { InMemoryServiceState } from "../src/host/jam/state.ts";
 import type { LogEntry } from "../src/host/jam/general.ts";
 import { readBytes, sharedPath } from "./_shared.ts";
@@ -69,6 +69,30 @@ describe("polkavm JAM services: jambrains-fib", { skip: !fibPath }, () => {
     assert.equal(runs[0].result.gasUsed, runs[1].result.gasUsed);
     assert.deepEqual(runs[0].hostCalls, runs[1].hostCalls);
     assert.deepEqual(runs[0].logs, runs[1].logs);
+  });
+
+  it("refine halts and logs its greeting, identically on both backends", () => {
+    const code = polkaVmToStandard(program(), { pc0: "_jb_entry_refine", pc5: "_jb_entry_accumulate" });
+    const runs = (["interpreter", "recompiler"] as const).map((backend) => {
+      const logs: string[] = [];
+      const result = refine({
+        code,
+        gas: 10_000_000n,
+        core: 0,
+        itemIndex: 0,
+        serviceId: 0,
+        payload: new Uint8Array([1, 2, 3]),
+        backend,
+        fetch: { constants: new Uint8Array(134) },
+        log: { sink: (entry) => logs.push(entry.message) },
+      });
+      return { result, logs };
+    });
+    for (const { result, logs } of runs) {
+      assert.equal(result.status, "halt");
+      assert.ok(logs.includes("Hello World from Refine"), JSON.stringify(logs));
+    }
+    assert.equal(runs[0].result.gasUsed, runs[1].result.gasUsed);
   });
 
   it("without the constants it reports the assertion and panics", () => {
