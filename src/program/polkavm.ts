@@ -9,7 +9,7 @@
  */
 import { ISA_POLKAVM_32, ISA_POLKAVM_64, ISA_V08_DRAFT, type IsaProfile } from "../isa/opcodes.ts";
 import type { MemoryRegion } from "../memory/memory.ts";
-import { parseBlob, type ProgramBlob } from "./blob.ts";
+import { concatBytes, parseBlob, type ProgramBlob } from "./blob.ts";
 import { encodeVarint } from "./reader.ts";
 import { ProgramError } from "./errors.ts";
 
@@ -408,7 +408,7 @@ export function encodePolkaVm(source: PolkaVmSource): Uint8Array {
   const sizes = [source.roDataSize ?? roData.length, source.rwDataSize ?? rwData.length, source.stackSize ?? 0];
   const parts: Uint8Array[] = [];
   const section = (id: number, payload: readonly Uint8Array[]) => {
-    const body = concat(payload);
+    const body = concatBytes(payload);
     parts.push(new Uint8Array([id]), encodeVarint(body.length), body);
   };
   if (sizes.some((s) => s > 0)) section(1, sizes.map((s) => encodeVarint(s)));
@@ -437,21 +437,11 @@ export function encodePolkaVm(source: PolkaVmSource): Uint8Array {
   }
   section(6, [source.code]);
   parts.push(new Uint8Array([0]));
-  const body = concat(parts);
+  const body = concatBytes(parts);
   const out = new Uint8Array(13 + body.length);
   out.set(POLKAVM_MAGIC, 0);
   out[4] = source.version ?? 1;
   new DataView(out.buffer).setBigUint64(5, BigInt(out.length), true);
   out.set(body, 13);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { encodeBlob, type ProgramBlob } from "./blob.ts";
+import { concatBytes, encodeBlob, type ProgramBlob } from "./blob.ts";
 import { ProgramError } from "./errors.ts";
 import type { PolkaVmProgram } from "./polkavm.ts";
 import { encodeVarint } from "./reader.ts";
@@ -82,12 +82,7 @@ export function polkaVmToStandard(program: PolkaVmProgram, entries: JamEntryExpo
     new Uint8Array(4),
     blob,
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  const out = concatBytes(parts);
   const codeAt = out.length - blob.length - 4;
   new DataView(out.buffer).setUint32(codeAt, blob.length, true);
   return out;

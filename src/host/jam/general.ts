@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../program/blob.ts";
 import { encodeVarint } from "../../program/reader.ts";
 import {
   CONTINUE,
@@ -127,17 +128,6 @@ function copyOut(m: HostMachine, v: Uint8Array | undefined, out: bigint, offset:
   return CONTINUE;
 }
 
-/** Concatenation of byte arrays. */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * A sequence with its length prefix: E(|xs|) ++ xs₀ ++ xs₁ ++ …
  *
@@ -148,7 +138,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
  * ```
  */
 export function lengthPrefixed(items: readonly Uint8Array[]): Uint8Array {
-  return concat([encodeVarint(items.length), ...items]);
+  return concatBytes([encodeVarint(items.length), ...items]);
 }
 
 const at = <T>(list: readonly T[] | undefined, index: bigint): T | undefined =>

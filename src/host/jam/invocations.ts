@@ -8,6 +8,7 @@
 import { blake2b } from "@noble/hashes/blake2.js";
 import { type Backend, type Exit, Module } from "../../engine.ts";
 import { LimitError, type Limits } from "../../limits.ts";
+import { concatBytes } from "../../program/blob.ts";
 import { ProgramError } from "../../program/errors.ts";
 import { encodeVarint } from "../../program/reader.ts";
 import { type HostCallEvent, type HostRegistry, runWithHost } from "../host.ts";
@@ -115,15 +116,7 @@ export function invokeStandard(
   }
 }
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 /** Inputs of {@link accumulate}. */
 export interface AccumulateOptions extends InvokeOptions {
