@@ -2,6 +2,7 @@
 // (rotation, permission map relocation) that the interpreter and recompiler share.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { Memory, MemoryAccessError } from "../src/memory/memory.ts";
 import { MemoryPool } from "../src/memory/pool.ts";
 import { Module } from "../src/engine.ts";
@@ -112,6 +113,21 @@ describe("Guest memory accesses", () => {
     vm.memory.write(0xfffffffe, new Uint8Array([0x11, 0x22, 0x33, 0x44]), { ignoreAccess: true });
     assert.deepEqual(vm.run(), { kind: "panic", pc: 6, gas: 8n });
     assert.equal(vm.getRegister(7), 0x44332211n);
+  });
+});
+
+describe("Memory: mapping commits nothing", () => {
+  it("3.75 GiB of mapped pages cost no RSS until written, and read zero", () => {
+    const before = process.memoryUsage().rss;
+    const mem = Memory.create([{ address: 0x10000, length: 0xf0000000, access: "write" }]);
+    assert.equal(mem.pageCount, 0xf0000000 / 4096);
+    const grown = process.memoryUsage().rss - before;
+    // The permission map (1 MiB) and the runtime's own allocations; the 3.75 GiB stay untouched.
+    assert.ok(grown < 64 << 20, `RSS grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+    assert.deepEqual(mem.read(0x10000, 4), new Uint8Array(4));
+    assert.deepEqual(mem.read(0x10000 + 0xf0000000 - 4, 4), new Uint8Array(4));
+    mem.write(0x80000000, new Uint8Array([7]));
+    assert.deepEqual(mem.read(0x80000000, 2), new Uint8Array([7, 0]));
   });
 });
 

@@ -180,10 +180,12 @@ export class Memory {
       if (perm !== PERM_NONE) this.ensureBacked(wasmPage);
       const slot = this.permBase + wasmPage;
       const before = wasmPage * PAGE_SIZE < this.u8.length ? this.u8[slot] : PERM_NONE;
+      // Every inaccessible page holds zeros: memories start zeroed (new, or from the pool,
+      // which takes them zeroed), nothing writes an inaccessible page, and a page is zeroed
+      // here when it becomes inaccessible (and in `release`, and where the control area
+      // moved). So mapping a page needs no zeroing, and a program declaring gigabytes of
+      // data does not touch (and so commit) them until it uses them.
       if (before !== PERM_NONE && perm === PERM_NONE) {
-        this.u8.fill(0, wasmPage * PAGE_SIZE, (wasmPage + 1) * PAGE_SIZE);
-      }
-      if (before === PERM_NONE && perm !== PERM_NONE) {
         this.u8.fill(0, wasmPage * PAGE_SIZE, (wasmPage + 1) * PAGE_SIZE);
       }
       this.pageCount += (perm !== PERM_NONE ? 1 : 0) - (before !== PERM_NONE ? 1 : 0);
