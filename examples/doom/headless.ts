@@ -25,11 +25,42 @@ function option(name: string, fallback: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
+const USAGE = `Usage: headless.ts [--frames N] [--png-every N] [--out DIR] [--backend B] [--program FILE] [--wad FILE]
+
+Runs doom.polkavm with freedoom1.wad and no input, writes every Nth frame as a PNG file
+and prints the first frame's latency and the frames per second.
+
+  --frames N       frames to run (default 300)
+  --png-every N    write frame 1 and every Nth frame (default 100)
+  --out DIR        where the PNG files go (default doom-frames)
+  --backend B      recompiler (default), interpreter or auto
+  --program FILE   the DOOM program (default: the shared doom.polkavm)
+  --wad FILE       the IWAD (default: freedoom1.wad, installed by setup.mjs if missing)
+`;
+
+/** A positive integer option, or exit with a usage error. */
+function count(name: string, fallback: string): number {
+  const value = Number(option(name, fallback));
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${name} must be a positive integer\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return value;
+}
+
 async function main(): Promise<number> {
-  const frames = Number(option("frames", "300"));
-  const every = Number(option("png-every", "100"));
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const frames = count("frames", "300");
+  const every = count("png-every", "100");
   const out = option("out", "doom-frames");
   const backend = option("backend", "recompiler") as Backend;
+  if (!["recompiler", "interpreter", "auto"].includes(backend)) {
+    console.error(`--backend must be recompiler, interpreter or auto, not "${backend}"\n\n${USAGE}`);
+    return 2;
+  }
   const programPath = option("program", join(SHARED, "programs", "polkavm", "doom.polkavm"));
   let wadPath = option("wad", "");
   if (!wadPath) {
