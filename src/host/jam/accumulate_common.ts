@@ -5,16 +5,9 @@
  *
  * @module
  */
-import type { HostMachine } from "../host.ts";
 import type { JamHostEnv } from "./general.ts";
 import { FULL_PARAMS, type ProtocolParams } from "./params.ts";
 import type { ServiceInfo, ServiceState } from "./state.ts";
-
-/** 2^32: service ids, lengths and timeslots are below it. */
-export const U32 = 1n << 32n;
-
-/** Register `i` of a machine. */
-export const reg = (m: HostMachine, i: number): bigint => m.getRegister(i);
 
 /** The state; throws (an embedder error) if the invocation has none. */
 export function stateOf(env: JamHostEnv, fn: string): ServiceState {

@@ -15,7 +15,8 @@ import { CONTINUE, type HostFunctionSpec, readGuest } from "../host.ts";
 import { FULL, HUH, JAM_HOST_IDS, NONE, OK, WHO } from "./constants.ts";
 import type { JamHostEnv } from "./general.ts";
 import { requestOctets, thresholdOf } from "./state.ts";
-import { paramsOf, reg, selfInfo, stateOf, timeslotOf, U32 } from "./accumulate_common.ts";
+import { paramsOf, selfInfo, stateOf, timeslotOf } from "./accumulate_common.ts";
+import { reg, U32 } from "./_guest.ts";
 
 /**
  * The two registers `query` answers for a request's timeslots: [] → (0, 0), [x] →

@@ -8,7 +8,8 @@
 import { CONTINUE, type HostFunctionSpec, readGuest } from "../host.ts";
 import { CORE, HUH, JAM_HOST_IDS, OK, WHO } from "./constants.ts";
 import type { JamHostEnv } from "./general.ts";
-import { leAt, paramsOf, pieces, reg, stateOf, U32 } from "./accumulate_common.ts";
+import { leAt, paramsOf, pieces, stateOf } from "./accumulate_common.ts";
+import { reg, U32 } from "./_guest.ts";
 
 /**
  * `bless` (14): r7 = manager, r8 = pointer to C assigners (E₄ each), r9 = delegator,

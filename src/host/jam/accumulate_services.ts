@@ -13,7 +13,8 @@ import { CASH, FULL, HUH, JAM_HOST_IDS, LOW, OK, WHO } from "./constants.ts";
 import type { JamHostEnv } from "./general.ts";
 import { FULL_PARAMS, type ProtocolParams } from "./params.ts";
 import { requestOctets, type ServiceState, thresholdOf } from "./state.ts";
-import { leAt, paramsOf, reg, sameBytes, selfInfo, stateOf, timeslotOf, U32 } from "./accumulate_common.ts";
+import { leAt, paramsOf, sameBytes, selfInfo, stateOf, timeslotOf } from "./accumulate_common.ts";
+import { reg, U32 } from "./_guest.ts";
 
 /** Number of ids `new` cycles through above S: 2^32 − S − 2^8. */
 const idSpan = (params: ProtocolParams) => 2 ** 32 - params.minPublicServiceId - 2 ** 8;

@@ -8,16 +8,8 @@
  */
 import { concatBytes } from "../../program/blob.ts";
 import { encodeVarint } from "../../program/reader.ts";
-import {
-  CONTINUE,
-  guestReadable,
-  guestWritable,
-  type HostFunctionSpec,
-  type HostMachine,
-  type HostOutcome,
-  PANIC,
-  readGuest,
-} from "../host.ts";
+import { CONTINUE, guestReadable, type HostFunctionSpec, readGuest } from "../host.ts";
+import { copyOut, reg as r, serviceOf } from "./_guest.ts";
 import { FULL, JAM_HOST_IDS, NONE } from "./constants.ts";
 import type { ProtocolParams } from "./params.ts";
 import { type ServiceInfo, type ServiceState, storageOctets, thresholdOf } from "./state.ts";
@@ -98,34 +90,6 @@ export interface JamHostEnv {
   readonly timeslot?: number;
   /** Protocol constants of the accumulate functions (default: the full chain's, `FULL_PARAMS`). */
   readonly params?: ProtocolParams;
-}
-
-const U32 = 1n << 32n;
-const r = (m: HostMachine, i: number) => m.getRegister(i);
-
-/** The service a register names: r7 = 2^64 − 1 means self; ids ≥ 2^32 name no service. */
-function serviceOf(value: bigint, self: number): number | undefined {
-  if (value === NONE) return self;
-  return value < U32 ? Number(value) : undefined;
-}
-
-/**
- * The copy rule shared by fetch, lookup, read and info: write `v[f' .. f'+l')` to `out`
- * with f' = min(offset, |v|) and l' = min(length, |v| − f'); r7 ← |v|, or NONE (writing
- * nothing) when v is absent. Panics, writing nothing, unless the output range is writable.
- */
-function copyOut(m: HostMachine, v: Uint8Array | undefined, out: bigint, offset: bigint, length: bigint): HostOutcome {
-  const size = BigInt(v?.length ?? 0);
-  const f = offset < size ? offset : size;
-  const l = length < size - f ? length : size - f;
-  if (!guestWritable(m.memory, out, l)) return PANIC;
-  if (!v) {
-    m.setRegister(7, NONE);
-    return CONTINUE;
-  }
-  if (l > 0n) m.memory.write(Number(out), v.subarray(Number(f), Number(f + l)));
-  m.setRegister(7, size);
-  return CONTINUE;
 }
 
 /**

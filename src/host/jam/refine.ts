@@ -26,7 +26,8 @@ import {
   readGuest,
 } from "../host.ts";
 import { underlyingMachine } from "../observe.ts";
-import { FULL, HUH, JAM_HOST_IDS, NONE, OK, OOB, WHO } from "./constants.ts";
+import { FULL, HUH, JAM_HOST_IDS, OK, OOB, WHO } from "./constants.ts";
+import { copyOut, reg as r, serviceOf, U32 } from "./_guest.ts";
 import type { JamHostEnv } from "./general.ts";
 import type { ServiceState } from "./state.ts";
 
@@ -66,7 +67,6 @@ export const INNER_EXIT: Readonly<{ halt: bigint; panic: bigint; fault: bigint; 
 
 /** The size of `invoke`'s record: E₈(gas) ++ 13 × E₈(register). */
 const RECORD_BYTES = 112;
-const U32 = 1n << 32n;
 const PAGES = 1n << 20n;
 const MAX_GAS = (1n << 63n) - 1n;
 const FIRST_PAGE = 16n;
@@ -225,11 +225,6 @@ export class RefineContext {
   }
 }
 
-const r = (m: HostMachine, i: number) => m.getRegister(i);
-
-/** The service a register names: 2^64 − 1 is self; ids ≥ 2^32 name no service. */
-const serviceOf = (value: bigint, self: number) => value === NONE ? self : value < U32 ? Number(value) : undefined;
-
 /**
  * `historical_lookup` (6): r7 = service (2^64 − 1: self), r8 = hash ptr, r9 = out,
  * r10 = offset, r11 = length. r7 ← the preimage's length as of the lookup anchor, or NONE.
@@ -254,19 +249,7 @@ export function historicalLookupFunction(env: JamHostEnv, refine: RefineContext)
         ((s: number, h: Uint8Array) =>
           env.state ? historicalPreimage(env.state, s, h, refine.options.lookupAnchorSlot) : undefined);
       const v = service === undefined ? undefined : lookup(service, hash);
-      const size = BigInt(v?.length ?? 0);
-      const offset = r(m, 10);
-      const f = offset < size ? offset : size;
-      const l = r(m, 11) < size - f ? r(m, 11) : size - f;
-      const out = r(m, 9);
-      if (!guestWritable(m.memory, out, l)) return PANIC;
-      if (!v) {
-        m.setRegister(7, NONE);
-        return CONTINUE;
-      }
-      if (l > 0n) m.memory.write(Number(out), v.subarray(Number(f), Number(f + l)));
-      m.setRegister(7, size);
-      return CONTINUE;
+      return copyOut(m, v, r(m, 9), r(m, 10), r(m, 11));
     },
   };
 }
