@@ -161,7 +161,7 @@ const LEVELS = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
  * it), messages to stderr unless quiet. The message is read even when quiet, so a
  * recorded trace shows the same reads either way.
  */
-export function cliLog(io: CliIo, quiet: boolean): LogOptions {
+function cliLog(io: CliIo, quiet: boolean): LogOptions {
   const sink = (e: LogEntry) => {
     if (quiet) return;
     const level = e.level < 5n ? LEVELS[Number(e.level)] : `LEVEL${e.level}`;
@@ -170,12 +170,26 @@ export function cliLog(io: CliIo, quiet: boolean): LogOptions {
   return { gas: 10n, result: WHAT, sink };
 }
 
-/** The observer for `--trace-host` and `--record-trace`, and the recorder if any. */
-export function invocationObserver(
+/** What every invocation command passes to its entry point (`refine`, `accumulate`, `isAuthorized`). */
+export interface SharedInvocationOptions {
+  code: Module;
+  gas: bigint;
+  backend: Backend;
+  log: LogOptions;
+  observer: RunObserver;
+  extra: HostFunctionSpec[] | undefined;
+}
+
+/**
+ * Set up an invocation from the common flags: the entry point's shared options (with the
+ * observer for `--trace-host` and `--record-trace`), the recorder if any, and a count of
+ * the host calls made.
+ */
+export function invocationSetup(
   io: CliIo,
   flags: CommonInvocationFlags,
   code: ServiceCode,
-): { observer: RunObserver | undefined; recorder: Jip6Recorder | undefined; count: () => number } {
+): { options: SharedInvocationOptions; recorder: Jip6Recorder | undefined; count: () => number } {
   let calls = 0;
   const recorder = flags.recordTrace === undefined
     ? undefined
@@ -193,7 +207,15 @@ export function invocationObserver(
     },
     onEnd: (m, exit) => recorder?.onEnd(m, exit),
   };
-  return { observer, recorder, count: () => calls };
+  const options = {
+    code: code.module,
+    gas: flags.gas,
+    backend: flags.backend,
+    log: cliLog(io, flags.quiet),
+    observer,
+    extra: flags.extra,
+  };
+  return { options, recorder, count: () => calls };
 }
 
 /** Write the recorded trace, if one was asked for (a run that never started has none: say so). */

@@ -9,7 +9,8 @@ import { Module, type ProgramFormat } from "../engine.ts";
 import { GAS_MODELS, type GasModelName } from "../gas/model.ts";
 import { ISA_PROFILES, ISA_V072, OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import { ProgramError } from "../program/errors.ts";
-import { InputError, readBytes, UsageError } from "./_args.ts";
+import { InputError, parseBytesArgument, readBytes, UsageError } from "./_args.ts";
+import { Z_I } from "../program/spi.ts";
 import { assembleFile } from "./asm.ts";
 
 /** How to read a program: container format, ISA profile and gas model. */
@@ -28,6 +29,30 @@ export const GAS_MODEL_NAMES: readonly GasModelName[] = [...GAS_MODELS.keys()];
 
 const orList = (names: readonly string[]) =>
   names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+
+/** The container formats `--format` takes (a `.polkavm` file is always detected). */
+export type CliFormat = Exclude<ProgramFormat, "polkavm">;
+const CLI_FORMATS: readonly CliFormat[] = ["auto", "generic", "spi", "spi-metadata"];
+
+/** Check a `--format` value (undefined stays undefined: the command's default). */
+export function parseFormat(text: string | undefined): CliFormat | undefined {
+  if (text !== undefined && !CLI_FORMATS.includes(text as CliFormat)) {
+    throw new UsageError(`--format must be ${CLI_FORMATS.join(", ").replace(/, ([^,]*)$/, " or $1")}, not "${text}"`);
+  }
+  return text as CliFormat | undefined;
+}
+
+/**
+ * Parse `--args` for a standard program: bytes (hex or @file) of at most Z_I, or
+ * undefined when absent.
+ */
+export function parseStandardArgs(text: string | undefined): Uint8Array | undefined {
+  const bytes = text === undefined ? undefined : parseBytesArgument(text, "--args");
+  if (bytes && bytes.length > Z_I) {
+    throw new UsageError(`--args: ${bytes.length} bytes exceed the ${Z_I}-byte argument limit`);
+  }
+  return bytes;
+}
 
 /** Check an `--isa` value (undefined stays undefined: the default profile). */
 export function parseIsa(text: string | undefined): string | undefined {

@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { concatBytes } from "../program/blob.ts";
 
 /** The streams and terminal facts a command needs. */
 export interface CliIo {
@@ -52,15 +53,7 @@ export function captureIo(options: { color?: boolean } = {}): CapturedIo {
   const out: Uint8Array[] = [];
   const err: string[] = [];
   const encoder = new TextEncoder();
-  const joined = () => {
-    const all = new Uint8Array(out.reduce((n, b) => n + b.length, 0));
-    let at = 0;
-    for (const b of out) {
-      all.set(b, at);
-      at += b.length;
-    }
-    return all;
-  };
+  const joined = () => concatBytes(out);
   return {
     stdout: (text) => void out.push(encoder.encode(text)),
     stdoutBytes: (bytes) => void out.push(bytes.slice()),

@@ -13,11 +13,10 @@ import { flag, parseBounded, parseCommandArgs, singleOperand, stringOption, Usag
 import {
   bytesList,
   bytesOption,
-  cliLog,
   COMMON_INVOCATION_HELP,
   COMMON_INVOCATION_OPTIONS,
   commonFlags,
-  invocationObserver,
+  invocationSetup,
   loadServiceCode,
   loadStateFile,
   printInvocation,
@@ -113,19 +112,14 @@ export async function accumulateCommand(argv: string[], io: CliIo): Promise<numb
   const loaded: JsonServiceState = statePath === undefined ? stateFromJson({}) : loadStateFile(statePath);
   const created = loaded.state.info(serviceId) === undefined;
   if (created) loaded.state.setInfo(serviceId, InMemoryServiceState.emptyInfo({ balance }));
-  const { observer, recorder, count } = invocationObserver(io, flags, code);
+  const { options, recorder, count } = invocationSetup(io, flags, code);
   const result = accumulate({
-    code: code.module,
-    gas: flags.gas,
+    ...options,
     timeslot,
     serviceId,
     inputCount,
     state: loaded.state,
     fetch,
-    backend: flags.backend,
-    log: cliLog(io, flags.quiet),
-    observer,
-    extra: flags.extra,
   });
   writeRecordedTrace(io, flags, recorder);
   if (saveTo !== undefined) saveStateFile(saveTo, loaded);
@@ -133,7 +127,7 @@ export async function accumulateCommand(argv: string[], io: CliIo): Promise<numb
     ? "not saved"
     : `${result.rolledBack ? "rolled back to the last checkpoint, " : ""}saved to ${saveTo}`;
   const info = loaded.state.info(serviceId)!;
-  return Promise.resolve(printInvocation(
+  return printInvocation(
     io,
     flags,
     result,
@@ -143,5 +137,5 @@ export async function accumulateCommand(argv: string[], io: CliIo): Promise<numb
       ["state", stateNote],
     ],
     { rolledBack: result.rolledBack, service: serviceId, items: info.items, octets: info.octets, stateSaved: saveTo },
-  ));
+  );
 }

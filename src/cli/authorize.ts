@@ -10,11 +10,10 @@ import { flag, parseCommandArgs, singleOperand } from "./_args.ts";
 import {
   bytesList,
   bytesOption,
-  cliLog,
   COMMON_INVOCATION_HELP,
   COMMON_INVOCATION_OPTIONS,
   commonFlags,
-  invocationObserver,
+  invocationSetup,
   loadServiceCode,
   printInvocation,
   u32Option,
@@ -75,17 +74,12 @@ export async function authorizeCommand(argv: string[], io: CliIo): Promise<numbe
     payloads: payloads.length > 0 ? payloads : undefined,
   };
   const code = loadServiceCode(file, flags.format);
-  const { observer, recorder, count } = invocationObserver(io, flags, code);
+  const { options, recorder, count } = invocationSetup(io, flags, code);
   const result = isAuthorized({
-    code: code.module,
-    gas: flags.gas,
+    ...options,
     core,
     fetch,
-    backend: flags.backend,
-    log: cliLog(io, flags.quiet),
-    observer,
-    extra: flags.extra,
   });
   writeRecordedTrace(io, flags, recorder);
-  return Promise.resolve(printInvocation(io, flags, result, count(), [], {}));
+  return printInvocation(io, flags, result, count(), [], {});
 }

@@ -4,13 +4,10 @@
  *
  * @module
  */
-import type { ProgramFormat } from "../engine.ts";
-import { Z_I } from "../program/spi.ts";
 import {
   flag,
   InputError,
   type MapSpec,
-  parseBytesArgument,
   parseCommandArgs,
   parseMap,
   singleOperand,
@@ -19,7 +16,7 @@ import {
   UsageError,
   writeBytes,
 } from "./_args.ts";
-import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
+import { loadModule, parseFormat, parseGasModel, parseIsa, parseStandardArgs } from "./_load.ts";
 import { type CliIo, hex32 } from "./_output.ts";
 import { runOptions } from "./run.ts";
 
@@ -77,15 +74,8 @@ export async function compileCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   }
   const file = singleOperand(args, "program FILE");
-  const format = (stringOption(args, "format") ?? "auto") as ProgramFormat;
-  if (!["auto", "generic", "spi", "spi-metadata"].includes(format)) {
-    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
-  }
-  const argsText = stringOption(args, "args");
-  const argBytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
-  if (argBytes && argBytes.length > Z_I) {
-    throw new UsageError(`--args: ${argBytes.length} bytes exceed the ${Z_I}-byte argument limit`);
-  }
+  const format = parseFormat(stringOption(args, "format")) ?? "auto";
+  const argBytes = parseStandardArgs(stringOption(args, "args"));
   const maps: MapSpec[] = stringList(args, "map").map(parseMap);
   const gasModel = parseGasModel(stringOption(args, "gas-model"));
   const isa = parseIsa(stringOption(args, "isa"));

@@ -8,17 +8,8 @@ import { ISA_PROFILES } from "../isa/opcodes.ts";
 import { ProgramError } from "../program/errors.ts";
 import { isJar, parseJar } from "../program/jar.ts";
 import { disassembleJarCode } from "./jar.ts";
-import { ISA_NAMES, parseIsa } from "./_load.ts";
-import {
-  flag,
-  InputError,
-  parseCommandArgs,
-  readBytes,
-  singleOperand,
-  stringOption,
-  UsageError,
-  writeBytes,
-} from "./_args.ts";
+import { ISA_NAMES, parseFormat, parseIsa } from "./_load.ts";
+import { flag, InputError, parseCommandArgs, readBytes, singleOperand, stringOption, writeBytes } from "./_args.ts";
 import type { CliIo } from "./_output.ts";
 
 /** Help text for `pvmkit disasm`. */
@@ -53,10 +44,7 @@ export function disasmCommand(argv: string[], io: CliIo): Promise<number> {
     return Promise.resolve(0);
   }
   const path = singleOperand(args, "program FILE");
-  const format = stringOption(args, "format") ?? "auto";
-  if (format !== "auto" && format !== "generic" && format !== "spi" && format !== "spi-metadata") {
-    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
-  }
+  const format = parseFormat(stringOption(args, "format")) ?? "auto";
   const isaName = parseIsa(stringOption(args, "isa"));
   const isa = isaName === undefined ? undefined : ISA_PROFILES.get(isaName);
   const output = stringOption(args, "output");

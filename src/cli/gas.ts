@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { Module, ProgramFormat } from "../engine.ts";
+import type { Module } from "../engine.ts";
 import type { GasModelName } from "../gas/model.ts";
 import { PipelineModel, type TimelineEntry } from "../gas/pipeline.ts";
 import { decodeInstruction, type Instruction, skipTable } from "../isa/decode.ts";
 import { OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import { OPERAND_ROLES } from "../isa/_asm_encode.ts";
 import { flag, parseBounded, parseCommandArgs, singleOperand, stringOption, UsageError } from "./_args.ts";
-import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
+import { loadModule, parseFormat, parseGasModel, parseIsa } from "./_load.ts";
 import { type CliIo, style, toJson } from "./_output.ts";
 
 /** The model `pvmkit gas` uses without `--gas-model`: the one whose costs are worth inspecting. */
@@ -80,10 +80,7 @@ export async function gasCommand(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const file = singleOperand(args, "program FILE");
-  const format = (stringOption(args, "format") ?? "auto") as ProgramFormat;
-  if (!["auto", "generic", "spi", "spi-metadata"].includes(format)) {
-    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
-  }
+  const format = parseFormat(stringOption(args, "format")) ?? "auto";
   const gasModel = parseGasModel(stringOption(args, "gas-model"), GAS_COMMAND_DEFAULT_MODEL);
   const isa = parseIsa(stringOption(args, "isa"));
   const explainText = stringOption(args, "explain");

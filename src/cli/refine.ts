@@ -11,11 +11,10 @@ import { flag, parseCommandArgs, singleOperand, stringOption, UsageError, writeB
 import {
   bytesList,
   bytesOption,
-  cliLog,
   COMMON_INVOCATION_HELP,
   COMMON_INVOCATION_OPTIONS,
   commonFlags,
-  invocationObserver,
+  invocationSetup,
   loadServiceCode,
   loadStateFile,
   printInvocation,
@@ -112,10 +111,9 @@ export async function refineCommand(argv: string[], io: CliIo): Promise<number> 
 
   const code = loadServiceCode(file, flags.format);
   const state = statePath === undefined ? undefined : loadStateFile(statePath).state;
-  const { observer, recorder, count } = invocationObserver(io, flags, code);
+  const { options, recorder, count } = invocationSetup(io, flags, code);
   const result = refine({
-    code: code.module,
-    gas: flags.gas,
+    ...options,
     core: u32Option(args, "core", 0),
     itemIndex,
     serviceId: u32Option(args, "service", 0),
@@ -126,10 +124,6 @@ export async function refineCommand(argv: string[], io: CliIo): Promise<number> 
     lookupAnchorSlot: anchorText === undefined ? undefined : u32Option(args, "anchor-slot", 0),
     state,
     fetch,
-    backend: flags.backend,
-    log: cliLog(io, flags.quiet),
-    observer,
-    extra: flags.extra,
   });
   writeRecordedTrace(io, flags, recorder);
   if (exportsPath !== undefined) {
@@ -140,7 +134,7 @@ export async function refineCommand(argv: string[], io: CliIo): Promise<number> 
   const exportsNote = `${result.exports.length} segment(s)${
     exportsPath === undefined ? "" : `, written to ${exportsPath}`
   }`;
-  return Promise.resolve(printInvocation(io, flags, result, count(), [["exports", exportsNote]], {
+  return printInvocation(io, flags, result, count(), [["exports", exportsNote]], {
     exports: result.exports.length,
-  }));
+  });
 }

@@ -4,11 +4,10 @@
  *
  * @module
  */
-import type { ProgramFormat } from "../engine.ts";
 import { parseTrace, replayTrace, type Trace, TraceError } from "../trace/jip6.ts";
-import { flag, InputError, parseCommandArgs, readText, singleOperand, stringOption, UsageError } from "./_args.ts";
+import { flag, InputError, parseCommandArgs, readText, singleOperand, stringOption } from "./_args.ts";
 import { type CliIo, style, toJson } from "./_output.ts";
-import { parseGasModel, parseIsa } from "./_load.ts";
+import { parseFormat, parseGasModel, parseIsa } from "./_load.ts";
 import { parseBackend } from "./run.ts";
 
 /** Help text for `pvmkit replay`. */
@@ -50,10 +49,7 @@ export function replayCommand(argv: string[], io: CliIo): Promise<number> {
     return Promise.resolve(0);
   }
   const path = singleOperand(args, "TRACE file");
-  const format = stringOption(args, "format") as ProgramFormat | undefined;
-  if (format !== undefined && !["auto", "generic", "spi", "spi-metadata"].includes(format)) {
-    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
-  }
+  const format = parseFormat(stringOption(args, "format"));
   const backend = parseBackend(stringOption(args, "backend"));
   const gasModel = parseGasModel(stringOption(args, "gas-model"));
   const isa = parseIsa(stringOption(args, "isa"));

@@ -4,14 +4,12 @@
  *
  * @module
  */
-import type { Backend, Exit, Instance, InstantiateOptions, Module, ProgramFormat } from "../engine.ts";
+import type { Backend, Exit, Instance, InstantiateOptions, Module } from "../engine.ts";
 import { MemoryAccessError } from "../memory/memory.ts";
-import { Z_I } from "../program/spi.ts";
 import {
   flag,
   type MapSpec,
   parseBounded,
-  parseBytesArgument,
   parseCommandArgs,
   parseMap,
   parseRegisters,
@@ -23,7 +21,7 @@ import {
   writeBytes,
 } from "./_args.ts";
 import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "./_output.ts";
-import { loadModule, parseGasModel, parseIsa } from "./_load.ts";
+import { loadModule, parseFormat, parseGasModel, parseIsa, parseStandardArgs } from "./_load.ts";
 import { assembleFile } from "./asm.ts";
 import { namesJar, runJarCommand } from "./jar.ts";
 import { loadCryptoFunctions } from "./_crypto.ts";
@@ -150,19 +148,12 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const file = singleOperand(args, "program FILE");
-  const format = (stringOption(args, "format") ?? "auto") as ProgramFormat;
-  if (!["auto", "generic", "spi", "spi-metadata"].includes(format)) {
-    throw new UsageError(`--format must be auto, generic, spi or spi-metadata, not "${format}"`);
-  }
+  const format = parseFormat(stringOption(args, "format")) ?? "auto";
   const gasText = stringOption(args, "gas");
   const gas = gasText === undefined ? DEFAULT_GAS : parseBounded(gasText, "--gas", 0n, (1n << 63n) - 1n);
   const pcText = stringOption(args, "pc");
   const pc = pcText === undefined ? 0 : Number(parseBounded(pcText, "--pc", 0n, 0xffffffffn));
-  const argsText = stringOption(args, "args");
-  const argBytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
-  if (argBytes && argBytes.length > Z_I) {
-    throw new UsageError(`--args: ${argBytes.length} bytes exceed the ${Z_I}-byte argument limit`);
-  }
+  const argBytes = parseStandardArgs(stringOption(args, "args"));
   const registers = parseRegisters([...stringList(args, "regs"), ...stringList(args, "reg")]);
   const maps: MapSpec[] = stringList(args, "map").map(parseMap);
   const hostMode = stringOption(args, "host-calls") ?? "stop";
