@@ -86,6 +86,7 @@ export * from "./src/host/jam/accumulate_services.ts";
 export * from "./src/host/jam/accumulate_preimages.ts";
 export {
   encodePolkaVm,
+  isPolkaVm,
   parsePolkaVm,
   POLKAVM_MAGIC,
   type PolkaVmExport,

@@ -14,7 +14,7 @@ import { DEFAULT_MEMORY_POOL } from "./memory/pool.ts";
 import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
 import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
-import { parsePolkaVm, polkaVmLayout, type PolkaVmProgram } from "./program/polkavm.ts";
+import { isPolkaVm, parsePolkaVm, polkaVmLayout, type PolkaVmProgram } from "./program/polkavm.ts";
 import { ExitCode } from "./recompiler/layout.ts";
 import { LimitError, type Limits, validateLimits } from "./limits.ts";
 import { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./gas/model.ts";
@@ -212,10 +212,8 @@ export class Module {
     if (!gasModel) {
       throw new RangeError(`unknown gas model "${options.gasModel}" (known: ${[...GAS_MODELS.keys()].join(", ")})`);
     }
-    const isPolkaVm = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x56 && bytes[2] === 0x4d &&
-      bytes[3] === 0;
     const format = options.format === "auto" || options.format === undefined
-      ? (isPolkaVm ? "polkavm" : "auto")
+      ? (isPolkaVm(bytes) ? "polkavm" : "auto")
       : options.format;
     if (format === "polkavm") {
       // The container names its own ISA; an explicit `isa` option overrides it.

@@ -5,16 +5,11 @@
  * `wabtSkipReason` says why and the helpers throw, so callers can skip just those checks.
  */
 import wabtInit from "wabt";
+import { EMITTED_WASM_FEATURES } from "../src/recompiler/wasm/opcodes.ts";
 
-/** The Node 20 baseline the emitter targets: MVP plus these proposals. */
+/** wabt features: what the emitter may use, and every other proposal explicitly off. */
 export const WASM_FEATURES = {
-  mutable_globals: true,
-  sat_float_to_int: true,
-  sign_extension: true,
-  multi_value: true,
-  tail_call: true,
-  bulk_memory: true,
-  reference_types: true,
+  ...EMITTED_WASM_FEATURES,
   simd: false,
   threads: false,
   exceptions: false,

@@ -19,6 +19,7 @@ import {
 import { loadModule, parseFormat, parseGasModel, parseIsa, parseStandardArgs } from "./_load.ts";
 import { type CliIo, hex32 } from "./_output.ts";
 import { runOptions } from "./run.ts";
+import { EMITTED_WASM_FEATURES } from "../recompiler/wasm/opcodes.ts";
 
 /** Help text for `pvmkit compile`. */
 export const COMPILE_HELP = `Usage: pvmkit compile [options] FILE
@@ -131,17 +132,6 @@ interface Wabt {
   };
 }
 
-/** Wasm features the recompiler may emit (on top of the MVP). */
-const FEATURES = {
-  mutable_globals: true,
-  sat_float_to_int: true,
-  sign_extension: true,
-  multi_value: true,
-  tail_call: true,
-  bulk_memory: true,
-  reference_types: true,
-};
-
 /**
  * A Wasm-to-text printer from the optional `wabt` package (or another package with its
  * API, named by `specifier`). It is imported only here and only when asked for, by a
@@ -163,7 +153,7 @@ export async function loadWatPrinter(specifier = "wabt"): Promise<(bytes: Uint8A
     );
   }
   return (bytes) => {
-    const m = wabt.readWasm(bytes, { readDebugNames: true, ...FEATURES });
+    const m = wabt.readWasm(bytes, { readDebugNames: true, ...EMITTED_WASM_FEATURES });
     try {
       m.generateNames();
       m.applyNames();

@@ -35,10 +35,11 @@ export function inspectCommand(argv: string[], io: CliIo): Promise<number> {
     return Promise.resolve(0);
   }
   const path = singleOperand(args, "program FILE");
-  if (isJar(readBytes(path))) return inspectJar(path, flag(args, "json"), io);
+  const bytes = readBytes(path);
+  if (isJar(bytes)) return inspectJar(path, flag(args, "json"), io);
   let program: PolkaVmProgram;
   try {
-    program = parsePolkaVm(readBytes(path));
+    program = parsePolkaVm(bytes);
   } catch (error) {
     if (error instanceof ProgramError) throw new InputError(`${path}: ${error.message}`);
     throw error;

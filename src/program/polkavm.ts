@@ -16,6 +16,19 @@ import { ProgramError } from "./errors.ts";
 /** The magic bytes every `.polkavm` file starts with (`PVM\0`). */
 export const POLKAVM_MAGIC: Uint8Array = new Uint8Array([0x50, 0x56, 0x4d, 0x00]);
 
+/**
+ * True if `bytes` start with the .polkavm magic `PVM\0` (whether or not the rest parses).
+ *
+ * @example
+ * ```ts
+ * import { isPolkaVm } from "./polkavm.ts";
+ * console.log(isPolkaVm(new Uint8Array([0x50, 0x56, 0x4d, 0, 1])), isPolkaVm(new Uint8Array([0, 0, 0]))); // true false
+ * ```
+ */
+export function isPolkaVm(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && POLKAVM_MAGIC.every((b, i) => bytes[i] === b);
+}
+
 /** An exported function: its name and the code offset it starts at. */
 export interface PolkaVmExport {
   /** Symbol name. */

@@ -283,3 +283,17 @@ export const T = {
 export function isBlockTypeCode(code: number): boolean {
   return code === 0x40 || (code >= 0x7b && code <= 0x7f) || code === 0x70 || code === 0x6f;
 }
+
+/**
+ * The proposals beyond the Wasm MVP whose instructions the emitter may produce (the Node 20
+ * baseline), under wabt's feature names: what a validator must enable for emitted modules.
+ */
+export const EMITTED_WASM_FEATURES: Readonly<Record<string, true>> = Object.freeze({
+  mutable_globals: true,
+  sat_float_to_int: true,
+  sign_extension: true,
+  multi_value: true,
+  tail_call: true,
+  bulk_memory: true,
+  reference_types: true,
+});
