@@ -16,20 +16,14 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { bin, ROOT, takeOnly } from "./_runtimes.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = (name) => join(root, "node_modules", ".bin", name);
+const root = ROOT;
 const outDir = join(root, ".bench-out");
 const benchFile = join("bench", "interpreter_bench.ts");
 
 const args = process.argv.slice(2);
-let only = ["node", "deno", "bun"];
-const onlyAt = args.indexOf("--only");
-if (onlyAt >= 0) {
-  only = (args[onlyAt + 1] ?? "").split(",").filter(Boolean);
-  args.splice(onlyAt, 2);
-}
+const { only } = takeOnly(args);
 const strictAt = args.indexOf("--strict");
 const strict = strictAt >= 0;
 if (strict) args.splice(strictAt, 1);

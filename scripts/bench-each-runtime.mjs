@@ -7,17 +7,11 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { bin, ROOT, takeOnly } from "./_runtimes.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = (name) => join(root, "node_modules", ".bin", name);
+const root = ROOT;
 const args = process.argv.slice(2);
-let only = ["node", "deno", "bun"];
-const onlyAt = args.indexOf("--only");
-if (onlyAt >= 0) {
-  only = (args[onlyAt + 1] ?? "").split(",").filter(Boolean);
-  args.splice(onlyAt, 2);
-}
+const { only } = takeOnly(args);
 const benchName = args.shift();
 if (!benchName || benchName.startsWith("-")) {
   console.error("usage: node scripts/bench-each-runtime.mjs NAME [--only node,deno,bun] [--runs N]");

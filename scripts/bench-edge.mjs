@@ -14,10 +14,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { bin, ROOT } from "./_runtimes.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = (name) => join(root, "node_modules", ".bin", name);
+const root = ROOT;
 const outDir = join(root, ".bench-out");
 
 const args = process.argv.slice(2);

@@ -34,11 +34,14 @@ const examplesPlugin = {
   },
 };
 
-/** Build the bundle; returns the output path. */
-export async function buildBrowser({ minify = false, quiet = false } = {}) {
-  const outfile = join(page, "dist", "main.js");
+/**
+ * Bundle the page in `dir` (its main.ts, and the library through it) into dir/dist/main.js
+ * for browsers; returns the output path and esbuild's metafile.
+ */
+export async function bundlePage(dir, { minify = false, quiet = false, plugins = [] } = {}) {
+  const outfile = join(dir, "dist", "main.js");
   const result = await build({
-    entryPoints: [join(page, "main.ts")],
+    entryPoints: [join(dir, "main.ts")],
     outfile,
     bundle: true,
     format: "iife",
@@ -49,10 +52,16 @@ export async function buildBrowser({ minify = false, quiet = false } = {}) {
     legalComments: "none",
     logLevel: quiet ? "silent" : "warning",
     metafile: true,
-    plugins: [examplesPlugin],
+    plugins,
   });
+  return { outfile, metafile: result.metafile };
+}
+
+/** Build the example page's bundle; returns the output path. */
+export async function buildBrowser({ minify = false, quiet = false } = {}) {
+  const { outfile, metafile } = await bundlePage(page, { minify, quiet, plugins: [examplesPlugin] });
   if (!quiet) {
-    const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs).find((f) => f.endsWith(".js"))].bytes;
+    const bytes = metafile.outputs[Object.keys(metafile.outputs).find((f) => f.endsWith(".js"))].bytes;
     console.log(`built ${outfile.slice(root.length)} (${(bytes / 1024).toFixed(1)} KiB)`);
   }
   return outfile;

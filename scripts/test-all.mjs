@@ -7,16 +7,11 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { bin, ROOT, takeOnly } from "./_runtimes.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
-const bin = (name) => join(root, "node_modules", ".bin", name);
+const root = ROOT;
 const args = process.argv.slice(2);
-let only = ["node", "deno", "bun"];
-const onlyAt = args.indexOf("--only");
-if (onlyAt >= 0) {
-  only = args[onlyAt + 1].split(",");
-  args.splice(onlyAt, 2);
-}
+const { only, given: onlyGiven } = takeOnly(args);
 const files = args.length > 0
   ? args
   : readdirSync(join(root, "tests")).filter((f) => f.endsWith("_test.ts")).sort().map((f) => join("tests", f));
@@ -59,7 +54,7 @@ const total = { passed: 0, failed: 0, skipped: 0 };
 let broken = false;
 
 // Static checks (one test each): deno lint, deno fmt --check, deno check.
-if (onlyAt < 0 && args.length === 0) {
+if (!onlyGiven && args.length === 0) {
   const checks = [
     ["deno lint", ["lint"]],
     ["deno fmt --check", ["fmt", "--check"]],

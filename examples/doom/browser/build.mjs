@@ -4,27 +4,15 @@
 // build). Usage: node examples/doom/browser/build.mjs
 // Then serve examples/doom/browser/ with doom.polkavm and freedoom1.wad next to index.html
 // (or pass ?program=URL&wad=URL).
-import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundlePage } from "../../../scripts/build-browser.mjs";
 
 const page = fileURLToPath(new URL(".", import.meta.url));
 
 /** Build the bundle; returns the output path. */
 export async function buildDoomPage({ quiet = false } = {}) {
-  const outfile = join(page, "dist", "main.js");
-  await build({
-    entryPoints: [join(page, "main.ts")],
-    outfile,
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: ["es2022"],
-    sourcemap: "linked",
-    legalComments: "none",
-    logLevel: quiet ? "silent" : "warning",
-  });
+  const { outfile } = await bundlePage(page, { quiet });
   if (!quiet) console.log(`built ${outfile}`);
   return outfile;
 }
