@@ -1,31 +1,19 @@
 // The CLI's backend option (run, replay) and `pvmkit compile`.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { captureIo, main } from "../src/cli/main.ts";
 import { InputError } from "../src/cli/_args.ts";
 import { loadWatPrinter } from "../src/cli/compile.ts";
 import { Module } from "../src/engine.ts";
 import { assemble } from "../src/isa/assembler.ts";
 import { validateWasm, wabtSkipReason } from "./_wabt.ts";
+import { runCli, tempFiles } from "./_cli.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "pvmkit-cli-compile-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = tempFiles("pvmkit-cli-compile-");
 
-function file(name: string, bytes: number[] | Uint8Array | string): string {
-  const path = join(dir, name);
-  writeFileSync(path, typeof bytes === "string" ? bytes : new Uint8Array(bytes));
-  return path;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.out(), err: io.err(), bytes: io.outBytes() };
-}
+const cli = runCli;
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 const FIB = example("fibonacci.pvmasm");

@@ -1,28 +1,15 @@
 // `pvmkit gas` (block costs, summary, --json, --explain) and the --gas-model / --isa
 // options of run, compile and replay. Programs are hand-encoded in the 0.8-draft
 // numbering; costs are worked out by hand from spec §14.4 (see gas_model_test.ts).
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { captureIo, main } from "../src/cli/main.ts";
 import { asm, I } from "./_programs.ts";
+import { runCli, tempFiles } from "./_cli.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "pvmkit-cli-gas-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = tempFiles("pvmkit-cli-gas-");
 
-function file(name: string, content: Uint8Array | string): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const cli = runCli;
 
 // 0 fallthrough | 1 load_imm r7, 1 · 4 unlikely (2) · 5 trap
 // Blocks: 0 costs 2 (fallthrough, latency 2); 1 costs 40 (three independent entries).

@@ -11,35 +11,23 @@
 // - authorize: jamduna's null authorizer halts without a host call.
 // - a hand-assembled service: write ; checkpoint ; write ; trap must save the state at the
 //   checkpoint; a host panic and a host out-of-gas must record traces that replay.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { captureIo, main } from "../src/cli/main.ts";
 import { FULL } from "../src/host/jam/constants.ts";
 import { parseTrace, type Trace } from "../src/trace/jip6.ts";
 import { asm, I, spi } from "./_programs.ts";
 import { sharedPath } from "./_shared.ts";
 import { readAt, resultOf, setupFrom } from "./_trace_setup.ts";
+import { runCli, tempFiles } from "./_cli.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "pvmkit-cli-invocations-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = tempFiles("pvmkit-cli-invocations-");
 const BACKENDS = ["interpreter", "recompiler"] as const;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-function file(name: string, content: Uint8Array | string): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const cli = runCli;
 
 async function replays(tracePath: string) {
   for (const backend of BACKENDS) {

@@ -1,7 +1,6 @@
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { captureIo, main } from "../src/cli/main.ts";
 import { parseInteger, parseMap, parseRegisters, UsageError } from "../src/cli/_args.ts";
@@ -9,22 +8,11 @@ import { wantColor } from "../src/cli/_output.ts";
 import { Module } from "../src/engine.ts";
 import { ProgramError } from "../src/program/errors.ts";
 import { VERSION } from "../src/version.ts";
+import { runCli, tempFiles } from "./_cli.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "pvmkit-cli-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = tempFiles("pvmkit-cli-");
 
-/** Write bytes to a fresh file in the temp directory and return its path. */
-function file(name: string, bytes: number[] | Uint8Array | string): string {
-  const path = join(dir, name);
-  writeFileSync(path, typeof bytes === "string" ? bytes : new Uint8Array(bytes));
-  return path;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const cli = runCli;
 
 // Hand-assembled generic blobs: [jump table length, entry size, code length, code..., bitmask].
 // load_imm r7, 5 (51 07 05) ; add_imm_64 r8, r7, 10 (149 0x78 0a) ; jump_ind r0, 0 (50 00).

@@ -1,27 +1,15 @@
 // `pvmkit run FILE.jar` and `pvmkit inspect FILE.jar`: format detection by magic, the
 // kernel's report (fib(10) = 55 with 177 VMs, minimal.pvm's 107 gas), --trace-caps,
 // exit codes (0 halt, 1 guest failure, 2 malformed blob).
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { captureIo, main } from "../src/cli/main.ts";
 import { jarOf } from "./_kernel.ts";
 import { sharedPath } from "./_shared.ts";
+import { runCli, tempFiles } from "./_cli.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "pvmkit-jar-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, bytes: Uint8Array) => {
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
-};
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const { file } = tempFiles("pvmkit-jar-");
+const cli = runCli;
 
 describe("pvmkit run FILE.jar", () => {
   it("runs through the kernel: φ7 at halt, gas, VMs; --json", async () => {

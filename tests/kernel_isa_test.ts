@@ -2,24 +2,18 @@
 // `sbrk` = 101): `--isa javm` is accepted, `pvmkit disasm` lists the CODE caps of a JAR
 // blob with it, `pvmkit inspect FILE.jar` too, and a listing decoded with any profile still
 // assembles back to the same bytes.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { captureIo, main } from "../src/cli/main.ts";
 import { assemble } from "../src/isa/assembler.ts";
 import { disassemble } from "../src/isa/disassembler.ts";
 import { ISA_JAVM, ISA_PROFILES } from "../src/isa/opcodes.ts";
 import { encodeJar, encodeJarCode } from "../src/program/jar.ts";
+import { runCli, tempFiles } from "./_cli.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "pvmkit-javm-isa-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.out(), err: io.err() };
-}
+const { dir } = tempFiles("pvmkit-javm-isa-");
+const cli = runCli;
 
 // Hand-encoded: ecall (3) | sbrk r1, r1 (101, 0x11) | unlikely (2) | ecalli 0 (10).
 const CODE = [3, 101, 0x11, 2, 10];
