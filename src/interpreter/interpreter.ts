@@ -255,7 +255,8 @@ export function interpret(
           pc = next[pc];
           continue;
 
-        // ---- stores of immediates, direct and indirect ----
+        // ---- stores: of immediates (30..33 direct, 70..73 indirect) and of registers
+        // (59..62 direct, 120..123 indirect) ----
         case 30:
         case 31:
         case 32:
@@ -263,21 +264,37 @@ export function interpret(
         case 70:
         case 71:
         case 72:
-        case 73: {
+        case 73:
+        case 59:
+        case 60:
+        case 61:
+        case 62:
+        case 120:
+        case 121:
+        case 122:
+        case 123: {
           const n = ACCESS_SIZE[o];
-          address = o < 70 ? x[pc] >>> 0 : (r[ra[pc]] + x[pc]) >>> 0;
-          const value = y[pc];
+          let lo: number, hi: number;
+          if (o < 59 || (o >= 70 && o < 74)) {
+            address = o < 70 ? x[pc] >>> 0 : (r[ra[pc]] + x[pc]) >>> 0;
+            lo = y[pc];
+            hi = lo >> 31;
+          } else {
+            address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
+            lo = r[ra[pc]];
+            hi = r[ra[pc] + 1];
+          }
           w = (address + rot) >>> 0;
           if ((u8[perms + (w >>> 12)] & 2) === 0 || (w & 4095) > 4096 - n) {
             status = accessSlow(memory, state, address, n, true);
             if (status >= 0) break main;
-            storeSlow(memory, address, n, value, value >> 31);
-          } else if (n === 1) u8[w] = value;
-          else if (n === 2) view.setInt16(w, value, true);
-          else if (n === 4) view.setInt32(w, value, true);
+            storeSlow(memory, address, n, lo, hi);
+          } else if (n === 1) u8[w] = lo;
+          else if (n === 2) view.setInt16(w, lo, true);
+          else if (n === 4) view.setInt32(w, lo, true);
           else {
-            view.setInt32(w, value, true);
-            view.setInt32(w + 4, value >> 31, true);
+            view.setInt32(w, lo, true);
+            view.setInt32(w + 4, hi, true);
           }
           pc = next[pc];
           continue;
@@ -322,34 +339,6 @@ export function interpret(
           } else {
             r[d] = view.getInt32(w, true);
             r[d + 1] = view.getInt32(w + 4, true);
-          }
-          pc = next[pc];
-          continue;
-        }
-
-        // ---- stores of registers: direct (59..62) and indirect (120..123) ----
-        case 59:
-        case 60:
-        case 61:
-        case 62:
-        case 120:
-        case 121:
-        case 122:
-        case 123: {
-          const n = ACCESS_SIZE[o];
-          address = o < 100 ? x[pc] >>> 0 : (r[rb[pc]] + x[pc]) >>> 0;
-          const a = ra[pc];
-          w = (address + rot) >>> 0;
-          if ((u8[perms + (w >>> 12)] & 2) === 0 || (w & 4095) > 4096 - n) {
-            status = accessSlow(memory, state, address, n, true);
-            if (status >= 0) break main;
-            storeSlow(memory, address, n, r[a], r[a + 1]);
-          } else if (n === 1) u8[w] = r[a];
-          else if (n === 2) view.setInt16(w, r[a], true);
-          else if (n === 4) view.setInt32(w, r[a], true);
-          else {
-            view.setInt32(w, r[a], true);
-            view.setInt32(w + 4, r[a + 1], true);
           }
           pc = next[pc];
           continue;
