@@ -375,11 +375,9 @@ class BlockEmitter {
   private selfLoopUnroll(): number {
     const { p, block } = this;
     if (block.length > MAX_UNROLLED_BODY) return 1;
-    let last = block.start;
-    for (let k = 1; k < block.length; k++) last = p.next[last];
+    const last = lastInstruction(p, block);
     const o = p.op[last];
-    const loops = (o === Op.jump || o === Op.load_imm_jump || (o >= 81 && o <= 90) || (o >= 170 && o <= 175)) &&
-      p.target[last] === block.start;
+    const loops = (o === Op.jump || o === Op.load_imm_jump || isConditionalBranch(o)) && p.target[last] === block.start;
     return loops ? Math.max(1, Math.min(MAX_UNROLL, Math.floor(UNROLLED_INSTRUCTIONS / block.length))) : 1;
   }
 
@@ -602,7 +600,7 @@ class BlockEmitter {
         c.op(W.i64_shr_s);
         return this.setReg(d);
     }
-    if ((o >= 81 && o <= 90) || (o >= 170 && o <= 175)) return this.branch(pc, o);
+    if (isConditionalBranch(o)) return this.branch(pc, o);
     if ((o >= 30 && o <= 33) || (o >= 70 && o <= 73)) return this.storeImmediate(pc, o, refund);
     if ((o >= 52 && o <= 58) || (o >= 124 && o <= 130)) return this.load(pc, o, refund);
     if ((o >= 59 && o <= 62) || (o >= 120 && o <= 123)) return this.storeRegister(pc, o, refund);
@@ -972,6 +970,16 @@ class BlockEmitter {
   }
 }
 
+/** Conditional branches: `branch_*_imm` (81..90) and `branch_*` (170..175). */
+const isConditionalBranch = (o: number) => (o >= 81 && o <= 90) || (o >= 170 && o <= 175);
+
+/** pc of a block's last instruction. */
+function lastInstruction(p: DecodedProgram, block: CompiledBlock): number {
+  let last = block.start;
+  for (let k = 1; k < block.length; k++) last = p.next[last];
+  return last;
+}
+
 /** A loop inlined at its head's position (see `BlockEmitter.emitInlinedLoop`). */
 interface InlinedLoop {
   /** The loop's first block, where its code sits and where the back edge goes. */
@@ -1000,10 +1008,9 @@ function loopChain(ctx: EmitContext, head: CompiledBlock): CompiledBlock[] | und
     chain.push(block);
     instructions += block.length;
     if (instructions > MAX_INLINED_LOOP_INSTRUCTIONS) return undefined;
-    let last = block.start;
-    for (let i = 1; i < block.length; i++) last = p.next[last];
+    const last = lastInstruction(p, block);
     const o = p.op[last];
-    const branch = (o >= 81 && o <= 90) || (o >= 170 && o <= 175);
+    const branch = isConditionalBranch(o);
     if ((branch || o === Op.jump) && p.target[last] === head.start) return k > 0 ? chain : undefined;
     if (!branch && o !== Op.fallthrough) return undefined;
     if (p.next[last] !== layout.blocks[layout.regionStart[head.region] + head.index + k + 1]?.start) return undefined;
