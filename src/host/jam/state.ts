@@ -187,6 +187,22 @@ export interface ServiceState {
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const unhex = (text: string) =>
+  Uint8Array.from({ length: text.length / 2 }, (_, i) => parseInt(text.slice(2 * i, 2 * i + 2), 16));
+
+/** What one account stores (see {@link InMemoryServiceState.contents}), each list ordered by key. */
+export interface AccountContents {
+  /** Storage entries. */
+  readonly storage: readonly { readonly key: Uint8Array; readonly value: Uint8Array }[];
+  /** Preimages by hash. */
+  readonly preimages: readonly { readonly hash: Uint8Array; readonly blob: Uint8Array }[];
+  /** Preimage requests and their timeslots. */
+  readonly requests: readonly {
+    readonly hash: Uint8Array;
+    readonly length: number;
+    readonly slots: readonly number[];
+  }[];
+}
 
 interface Account {
   info: ServiceInfo;
@@ -294,6 +310,26 @@ export class InMemoryServiceState implements ServiceState {
     const a = this.account(service);
     if (!a) throw new RangeError(`service ${service} does not exist`);
     return a;
+  }
+
+  /** Ids of the services that have an account, ascending. */
+  serviceIds(): number[] {
+    return [...this.data.accounts.keys()].sort((a, b) => a - b);
+  }
+
+  /** Everything `service`'s account stores, or undefined if it has none. */
+  contents(service: number): AccountContents | undefined {
+    const a = this.account(service);
+    if (!a) return undefined;
+    const sorted = <V>(map: Map<string, V>) => [...map].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return {
+      storage: sorted(a.storage).map(([k, value]) => ({ key: unhex(k), value })),
+      preimages: sorted(a.preimages).map(([h, blob]) => ({ hash: unhex(h), blob })),
+      requests: sorted(a.requests).map(([k, slots]) => {
+        const [h, length] = k.split(":");
+        return { hash: unhex(h), length: Number(length), slots };
+      }),
+    };
   }
 
   /** See {@link ServiceState.info}. */

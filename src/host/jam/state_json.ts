@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { ServiceInfo, ServiceState } from "./state.ts";
+import type { ServiceInfo } from "./state.ts";
 import { InMemoryServiceState } from "./state.ts";
 
 /**
@@ -51,18 +51,10 @@ export class StateJsonError extends Error {
   }
 }
 
-/** A state loaded from JSON: the state itself, and what {@link stateToJson} writes back. */
+/** A state loaded from JSON, which {@link stateToJson} writes back. */
 export interface JsonServiceState {
-  /** The state (an {@link InMemoryServiceState} that remembers which entries were ever set). */
-  readonly state: ServiceState;
-  /** Service ids, storage keys, preimage hashes and requests loaded or set since. */
-  readonly known: KnownEntries;
-}
-
-/** The entries a {@link JsonServiceState} has seen, per service (hex keys). */
-export interface KnownEntries {
-  /** Service id → its storage keys, preimage hashes and request keys (`hash:length`). */
-  readonly services: Map<number, { storage: Set<string>; preimages: Set<string>; requests: Set<string> }>;
+  /** The state: everything loaded, and whatever a run changed since. */
+  readonly state: InMemoryServiceState;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -96,43 +88,6 @@ const u32 = (v: unknown, path: string) => Number(u64(v, path, 0xffffffffn));
 
 const hex = (b: Uint8Array) => "0x" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-/** A state that records the entries set on it, so they can be listed for saving. */
-function trackingState(known: KnownEntries): ServiceState {
-  const inner = new InMemoryServiceState();
-  const entry = (service: number) => {
-    let e = known.services.get(service);
-    if (!e) known.services.set(service, e = { storage: new Set(), preimages: new Set(), requests: new Set() });
-    return e;
-  };
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      switch (property) {
-        case "setInfo":
-          return (service: number, info: ServiceInfo) => (target.setInfo(service, info), void entry(service));
-        case "setStorage":
-          return (service: number, key: Uint8Array, v: Uint8Array | undefined) => {
-            target.setStorage(service, key, v);
-            entry(service).storage.add(hex(key));
-          };
-        case "setPreimage":
-          return (service: number, hash: Uint8Array, blob: Uint8Array | undefined) => {
-            target.setPreimage(service, hash, blob);
-            entry(service).preimages.add(hex(hash));
-          };
-        case "setRequest":
-          return (service: number, hash: Uint8Array, length: number, slots: readonly number[] | undefined) => {
-            target.setRequest(service, hash, length, slots);
-            entry(service).requests.add(`${hex(hash)}:${length}`);
-          };
-        default:
-          return value.bind(target);
-      }
-    },
-  });
-}
-
 /**
  * Load a state from its JSON form (already parsed).
  *
@@ -146,8 +101,7 @@ function trackingState(known: KnownEntries): ServiceState {
  * ```
  */
 export function stateFromJson(json: unknown): JsonServiceState {
-  const known: KnownEntries = { services: new Map() };
-  const state = trackingState(known);
+  const state = new InMemoryServiceState();
   if (!isObject(json)) fail("(top level)", "expected an object with a services field");
   const services = json.services ?? {};
   if (!isObject(services)) fail("services", "expected an object keyed by service id");
@@ -209,12 +163,12 @@ export function stateFromJson(json: unknown): JsonServiceState {
       });
     }
   }
-  return { state, known };
+  return { state };
 }
 
 /**
- * The JSON form of a state loaded with {@link stateFromJson}: every service, storage
- * entry, preimage and request it held or was given since (deleted ones left out).
+ * The JSON form of a state loaded with {@link stateFromJson}: every service with its storage,
+ * preimages and requests as they are now.
  *
  * @example
  * ```ts
@@ -226,28 +180,18 @@ export function stateFromJson(json: unknown): JsonServiceState {
  * ```
  */
 export function stateToJson(loaded: JsonServiceState): unknown {
-  const { state, known } = loaded;
+  const { state } = loaded;
   const services: Record<string, unknown> = {};
-  for (const service of [...known.services.keys()].sort((a, b) => a - b)) {
-    const info = state.info(service);
-    if (!info) continue;
-    const entry = known.services.get(service)!;
-    const storage: Record<string, string> = {};
-    for (const key of [...entry.storage].sort()) {
-      const value = state.storage(service, hexBytes(key, "key"));
-      if (value) storage[key] = hex(value);
-    }
-    const preimages: Record<string, string> = {};
-    for (const hash of [...entry.preimages].sort()) {
-      const blob = state.preimage(service, hexBytes(hash, "hash"));
-      if (blob) preimages[hash] = hex(blob);
-    }
-    const lookups: unknown[] = [];
-    for (const request of [...entry.requests].sort()) {
-      const [hash, length] = request.split(":");
-      const slots = state.request(service, hexBytes(hash, "hash"), Number(length));
-      if (slots) lookups.push({ hash, length: Number(length), slots: [...slots] });
-    }
+  for (const service of state.serviceIds()) {
+    const info = state.info(service)!;
+    const contents = state.contents(service)!;
+    const storage = Object.fromEntries(contents.storage.map(({ key, value }) => [hex(key), hex(value)]));
+    const preimages = Object.fromEntries(contents.preimages.map(({ hash, blob }) => [hex(hash), hex(blob)]));
+    const lookups = contents.requests.map(({ hash, length, slots }) => ({
+      hash: hex(hash),
+      length,
+      slots: [...slots],
+    }));
     services[String(service)] = {
       info: {
         codeHash: hex(info.codeHash),
