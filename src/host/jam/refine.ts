@@ -190,6 +190,11 @@ export class RefineContext {
     this.options = options;
   }
 
+  /** How many inner machines are live. */
+  get machineCount(): number {
+    return this.machines.size;
+  }
+
   /** Ids of the live inner machines, ascending. */
   machineIds(): number[] {
     return [...this.machines.keys()].sort((a, b) => a - b);
@@ -325,7 +330,7 @@ export function machineFunction(refine: RefineContext): HostFunctionSpec {
       const blob = readGuest(m.memory, r(m, 7), r(m, 8));
       if (!(blob instanceof Uint8Array)) return blob;
       const { load, backend, limits } = innerSetup(m, refine);
-      const live = refine.machineIds().length;
+      const live = refine.machineCount;
       if (limits.maxLiveInstances !== undefined && live >= limits.maxLiveInstances) {
         throw new LimitError("maxLiveInstances", live + 1, limits.maxLiveInstances);
       }
