@@ -47,7 +47,7 @@ export const COMMON_INVOCATION_OPTIONS: OptionSpecs = {
   crypto: { type: "boolean" },
 };
 
-/** Help lines for {@link COMMON_INVOCATION_OPTIONS}. */
+/** Help lines for {@link COMMON_INVOCATION_OPTIONS}, and the exit status the invocation commands share. */
 export const COMMON_INVOCATION_HELP =
   `  --gas N               gas given (default 10_000_000); accepts 1_000_000, 0x..., 1e6
   --backend B           interpreter (default), recompiler or auto; all give the same result
@@ -61,7 +61,9 @@ export const COMMON_INVOCATION_HELP =
   --crypto              also offer pvmkit's crypto extension (not GP): blake2b_256,
                         keccak_256, sha2_256, ed25519_verify, secp256k1_ecrecover at
                         ids 0x10000-0x10004 (see the README)
-  -h, --help            show this help`;
+  -h, --help            show this help
+
+Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.`;
 
 /** The common flags, parsed. */
 export interface CommonInvocationFlags {

@@ -58,8 +58,6 @@ Options:
   --balance N           balance of the account created for the service when the state
                         has none (default 10^12)
 ${COMMON_INVOCATION_HELP}
-
-Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.
 `;
 
 /** `pvmkit accumulate`. Returns the exit code. */

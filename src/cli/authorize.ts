@@ -40,8 +40,6 @@ Options:
   --payload HEX|@FILE         a work-item payload (fetch kind 13); repeatable, in order
   --constants HEX|@FILE       fetch kind 0 (the encoded protocol constants)
 ${COMMON_INVOCATION_HELP}
-
-Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.
 `;
 
 /** `pvmkit authorize`. Returns the exit code. */

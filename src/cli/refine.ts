@@ -56,8 +56,6 @@ Options:
                             stored preimage)
   --exports FILE            write the exported segments (${SEGMENT_SIZE} bytes each) to FILE
 ${COMMON_INVOCATION_HELP}
-
-Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.
 `;
 
 /** `pvmkit refine`. Returns the exit code. */
