@@ -16,11 +16,16 @@ const files = args.length > 0
   ? args
   : readdirSync(join(root, "tests")).filter((f) => f.endsWith("_test.ts")).sort().map((f) => join("tests", f));
 
-/** Count leaf test points in TAP output (suites are test points that close a nested plan). */
+/**
+ * Count leaf test points in TAP output (suites are test points that close a nested plan), and
+ * keep each failed one's line with the start of its YAML diagnostics block.
+ */
 function countTap(text) {
   let passed = 0, failed = 0, skipped = 0;
+  const failures = [];
   let lastPlanIndent = -1;
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n");
+  for (const [index, line] of lines.entries()) {
     const plan = /^(\s*)1\.\.\d+/.exec(line);
     if (plan) {
       lastPlanIndent = plan[1].length;
@@ -34,14 +39,27 @@ function countTap(text) {
     if (isSuite) continue;
     if (/# SKIP/i.test(line)) skipped++;
     else if (point[2] === "ok") passed++;
-    else failed++;
+    else {
+      failed++;
+      const detail = [];
+      for (const next of lines.slice(index + 1, index + 1 + MAX_FAILURE_LINES)) {
+        if (/^\s*\.\.\.$/.test(next)) break;
+        // deno's TAP diagnostics are JSON with colour codes on one line: strip and shorten them.
+        detail.push(next.replace(/\\u001b\[[0-9;]*m/g, "").slice(0, 600));
+      }
+      failures.push([line.trim(), ...detail].join("\n"));
+    }
   }
-  return { passed, failed, skipped };
+  return { passed, failed, skipped, failures };
 }
+
+/** Lines of a failed test's diagnostics repeated in the closing summary. */
+const MAX_FAILURE_LINES = 12;
 
 function countBun(text) {
   const num = (word) => Number((new RegExp(`^\\s*(\\d+) ${word}$`, "m").exec(text) ?? [0, 0])[1]);
-  return { passed: num("pass"), failed: num("fail"), skipped: num("skip") };
+  const failures = text.split("\n").filter((line) => line.startsWith("(fail)"));
+  return { passed: num("pass"), failed: num("fail"), skipped: num("skip"), failures };
 }
 
 const runtimes = {
@@ -51,6 +69,8 @@ const runtimes = {
 };
 
 const total = { passed: 0, failed: 0, skipped: 0 };
+/** What failed, repeated just above the total so the tail of a CI log names it. */
+const failedTests = [];
 let broken = false;
 
 // Static checks (one test each): deno lint, deno fmt --check, deno check.
@@ -73,6 +93,7 @@ if (!onlyGiven && args.length === 0) {
     if (!ok) process.stdout.write((result.stdout ?? "") + (result.stderr ?? ""));
     console.log(`${ok ? "ok" : "not ok"} - static: ${label}`);
     total[ok ? "passed" : "failed"]++;
+    if (!ok) failedTests.push(`static: ${label}`);
   }
 }
 
@@ -97,9 +118,14 @@ for (const name of only) {
   );
   if (result.status !== 0 || counts.passed === 0) {
     broken = true;
-    if (counts.failed === 0) counts.failed = 1; // a runtime that crashed or ran nothing counts as a failure
+    if (counts.failed === 0) {
+      counts.failed = 1; // a runtime that crashed or ran nothing counts as a failure
+      failedTests.push(`${name}: the runtime ${exitNote} without a failed test (${counts.passed} passed)`);
+    }
   }
+  for (const failure of counts.failures) failedTests.push(`${name}: ${failure}`);
   for (const k of Object.keys(total)) total[k] += counts[k];
 }
+if (failedTests.length > 0) console.log(`\nfailed:\n${failedTests.join("\n")}\n`);
 console.log(`total: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(broken || total.failed > 0 ? 1 : 0);
