@@ -30,7 +30,7 @@ touch:  store_imm_ind_u8 r2, 0, 1
 }
 
 /** The hostile service: forever { machine; pages(16, PAGES, write); invoke with `gas` }. */
-function hostileService(child: Uint8Array, innerGas: number): Uint8Array {
+function hostileService(child: Uint8Array, innerGas: bigint): Uint8Array {
   const hex = [...child].map((b) => b.toString(16).padStart(2, "0")).join("");
   return assemble(`
 .format spi
@@ -45,7 +45,7 @@ loop:   load_imm r7, 0x10000
         load_imm r9, ${PAGES}
         load_imm r10, 2
         ecalli 11                 ; pages: writable, zeroed
-        load_imm r2, ${innerGas}
+        load_imm_64 r2, ${innerGas}
         store_u64 r2, ${REC}      ; the record's gas
         move_reg r7, r12
         load_imm r8, ${REC}
@@ -54,7 +54,7 @@ loop:   load_imm r7, 0x10000
 `);
 }
 
-function runHostile(backend: Backend, limits: Limits, gas: bigint, child = childProgram("trap"), innerGas = 100_000) {
+function runHostile(backend: Backend, limits: Limits, gas: bigint, child = childProgram("trap"), innerGas = 100_000n) {
   const calls: HostCallEvent[] = [];
   const run = () =>
     refine({
@@ -115,7 +115,7 @@ for (const backend of ["interpreter", "recompiler"] as const) {
     });
 
     it("maxGas applies to the gas an invoke hands an inner machine", () => {
-      const h = runHostile(backend, { maxGas: 50_000n }, 40_000n, childProgram("trap"), 50_001);
+      const h = runHostile(backend, { maxGas: 50_000n }, 40_000n, childProgram("trap"), 50_001n);
       assert.throws(h.run, (e: unknown) => e instanceof LimitError && e.limit === "maxGas" && e.requested === 50_001n);
     });
 
@@ -134,8 +134,12 @@ for (const backend of ["interpreter", "recompiler"] as const) {
 
     it("deadlineMs stops an inner machine that spins with a huge gas budget", () => {
       const started = Date.now();
-      const h = runHostile(backend, { deadlineMs: 100 }, 1_000_000n, childProgram("spin"), 2 ** 31 - 1);
+      // 2^62 gas: compiled code burns a bare `jump` loop at billions of iterations a second
+      // (2^31 gas took V8 under 100 ms), so only a budget no machine gets through in time
+      // makes the deadline, not the gas, end the spin.
+      const h = runHostile(backend, { deadlineMs: 100 }, 1_000_000n, childProgram("spin"), 1n << 62n);
       assert.throws(h.run, (e: unknown) => e instanceof LimitError && e.limit === "deadlineMs");
+      assert.equal(h.created(), 1, "the first inner machine's spin is what the deadline stopped");
       assert.ok(Date.now() - started < 20_000);
     });
   });
