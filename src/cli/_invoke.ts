@@ -31,6 +31,8 @@ import {
 } from "./_args.ts";
 import { bytesToHex, type CliIo, style, toJson } from "./_output.ts";
 import { parseBackend } from "./run.ts";
+import { LIMIT_OPTIONS, limitsHelp, parseLimits } from "./_limits.ts";
+import type { Limits } from "../limits.ts";
 
 /** Gas given to an invocation when `--gas` is absent. */
 export const DEFAULT_INVOCATION_GAS = 10_000_000n;
@@ -45,6 +47,7 @@ export const COMMON_INVOCATION_OPTIONS: OptionSpecs = {
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   crypto: { type: "boolean" },
+  ...LIMIT_OPTIONS,
 };
 
 /** Help lines for {@link COMMON_INVOCATION_OPTIONS}, and the exit status the invocation commands share. */
@@ -61,9 +64,11 @@ export const COMMON_INVOCATION_HELP =
   --crypto              also offer pvmkit's crypto extension (not GP): blake2b_256,
                         keccak_256, sha2_256, ed25519_verify, secp256k1_ecrecover at
                         ids 0x10000-0x10004 (see the README)
+${limitsHelp(24)}
   -h, --help            show this help
 
-Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error.`;
+Exit status: 0 on halt, 1 on panic or out of gas, 2 on a usage or input error, 4 when
+a resource limit stopped the run.`;
 
 /** The common flags, parsed. */
 export interface CommonInvocationFlags {
@@ -83,6 +88,8 @@ export interface CommonInvocationFlags {
   quiet: boolean;
   /** The crypto extension's host functions, if `--crypto` was given (for a policy's `extra`). */
   extra: HostFunctionSpec[] | undefined;
+  /** Resource limits (`--timeout`, `--max-memory`, and for refine `--max-machines`). */
+  limits: Limits;
 }
 
 /** Parse {@link COMMON_INVOCATION_OPTIONS} (loading the crypto extension if `--crypto` asks for it). */
@@ -101,6 +108,7 @@ export async function commonFlags(args: ParsedArgs): Promise<CommonInvocationFla
     json: flag(args, "json"),
     quiet: flag(args, "quiet"),
     extra: flag(args, "crypto") ? await loadCryptoFunctions() : undefined,
+    limits: parseLimits(args),
   };
 }
 
@@ -180,6 +188,7 @@ export interface SharedInvocationOptions {
   log: LogOptions;
   observer: RunObserver;
   extra: HostFunctionSpec[] | undefined;
+  limits: Limits;
 }
 
 /**
@@ -216,6 +225,7 @@ export function invocationSetup(
     log: cliLog(io, flags.quiet),
     observer,
     extra: flags.extra,
+    limits: flags.limits,
   };
   return { options, recorder, count: () => calls };
 }

@@ -19,6 +19,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { type CliIo, toJson } from "./_output.ts";
+import { EXIT_LIMIT, LIMIT_OPTIONS, limitsHelp, parseLimits } from "./_limits.ts";
 
 /** Gas a call gets by default: seconds of guest work, so a guest that never returns still ends. */
 const DEFAULT_GAS = 10_000_000_000n;
@@ -37,11 +38,13 @@ Options:
   --gas N           gas for the call (default 10^10; the container carries no gas)
   --page-size N     page size of the memory layout (default 4096)
   --backend B       interpreter, recompiler or auto (default)
+${limitsHelp(20)}
   --json            one JSON object instead of text
   -h, --help        show this help
 
 Exit status: 0 the export returned, 1 the guest trapped, faulted, ran out of gas or
-called an import with no answer, 2 usage or input error, 3 internal error.
+called an import with no answer, 2 usage or input error, 3 internal error, 4 a
+resource limit (--timeout, --max-memory) stopped the call.
 `;
 
 /** `pvmkit call`. Returns the exit code. */
@@ -52,6 +55,7 @@ export function callCommand(argv: string[], io: CliIo): Promise<number> {
     "page-size": { type: "string" },
     backend: { type: "string" },
     json: { type: "boolean" },
+    ...LIMIT_OPTIONS,
   });
   if (flag(args, "help")) {
     io.stdout(CALL_HELP);
@@ -76,6 +80,7 @@ export function callCommand(argv: string[], io: CliIo): Promise<number> {
   const gas = gasText === undefined ? DEFAULT_GAS : parseInteger(gasText, "--gas");
   const pageText = stringOption(args, "page-size");
   const pageSize = pageText === undefined ? undefined : Number(parseInteger(pageText, "--page-size"));
+  const limits = parseLimits(args);
   let module: Module;
   try {
     module = Module.load(readBytes(path), { format: "polkavm" });
@@ -92,7 +97,7 @@ export function callCommand(argv: string[], io: CliIo): Promise<number> {
   if (values.length > 9) throw new UsageError(`${values.length} arguments (at most 9)`);
   let vm: PolkaVmInstance;
   try {
-    vm = PolkaVmInstance.create(module, { imports, backend, pageSize });
+    vm = PolkaVmInstance.create(module, { imports, backend, pageSize, limits });
   } catch (error) {
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message);
     throw error;
@@ -101,9 +106,12 @@ export function callCommand(argv: string[], io: CliIo): Promise<number> {
     vm.call(exportName, values, { gas });
   } catch (error) {
     if (!(error instanceof PolkaVmCallError)) throw error;
-    if (flag(args, "json")) io.stdout(toJson({ ok: false, error: error.message, exit: error.exit }) + "\n");
-    else io.stderr(`pvmkit call: ${error.message}\n`);
-    return Promise.resolve(1);
+    const message = error.exit?.kind === "limit"
+      ? `call to "${exportName}" stopped by --timeout (${limits.deadlineMs} ms) at pc ${error.exit.pc}`
+      : error.message;
+    if (flag(args, "json")) io.stdout(toJson({ ok: false, error: message, exit: error.exit }) + "\n");
+    else io.stderr(`pvmkit call: ${message}\n`);
+    return Promise.resolve(error.exit?.kind === "limit" ? EXIT_LIMIT : 1);
   }
   const [a0, a1] = vm.result();
   if (flag(args, "json")) io.stdout(toJson({ ok: true, a0, a1 }) + "\n");

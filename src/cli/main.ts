@@ -11,6 +11,8 @@
  */
 import process from "node:process";
 import { ProgramError } from "../program/errors.ts";
+import { LimitError } from "../limits.ts";
+import { describeLimit, EXIT_LIMIT } from "./_limits.ts";
 import { VERSION } from "../version.ts";
 import { InputError, UsageError } from "./_args.ts";
 import { type CliIo, processIo } from "./_output.ts";
@@ -39,6 +41,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Exit code for an internal error (a bug in pvmkit). */
 export const EXIT_INTERNAL = 3;
+/** Exit code when a resource limit (--timeout, --max-memory, --max-machines) stopped the run. */
+export { EXIT_LIMIT } from "./_limits.ts";
 
 /** One subcommand. */
 interface Command {
@@ -122,7 +126,8 @@ Environment:
   NO_COLOR               no colours even on a terminal
 
 Exit status: 0 success, 1 guest panic/fault/out of gas or replay mismatch,
-2 usage or input error, 3 internal error.
+2 usage or input error, 3 internal error, 4 stopped by a resource limit
+(--timeout, --max-memory, --max-machines).
 `;
 }
 
@@ -166,6 +171,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) return usageError(io, command.name, error.message);
+    if (error instanceof LimitError) {
+      io.stderr(`pvmkit ${command.name}: ${describeLimit(error)}\n`);
+      return EXIT_LIMIT;
+    }
     if (error instanceof InputError || error instanceof ProgramError) {
       io.stderr(`pvmkit ${command.name}: ${error.message}\n`);
       return EXIT_USAGE;

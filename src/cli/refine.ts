@@ -22,6 +22,7 @@ import {
   writeRecordedTrace,
 } from "./_invoke.ts";
 import type { CliIo } from "./_output.ts";
+import { limitsHelp, MAX_MACHINES_OPTION } from "./_limits.ts";
 
 /** Help text for `pvmkit refine`. */
 export const REFINE_HELP = `Usage: pvmkit refine [options] FILE
@@ -55,6 +56,7 @@ Options:
                             lookup (request) shows it available then (default: any
                             stored preimage)
   --exports FILE            write the exported segments (${SEGMENT_SIZE} bytes each) to FILE
+${limitsHelp(28, ["max-machines"])}
 ${COMMON_INVOCATION_HELP}
 `;
 
@@ -62,6 +64,7 @@ ${COMMON_INVOCATION_HELP}
 export async function refineCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, {
     ...COMMON_INVOCATION_OPTIONS,
+    ...MAX_MACHINES_OPTION,
     payload: { type: "string" },
     service: { type: "string" },
     core: { type: "string" },

@@ -28,6 +28,7 @@ import { loadCryptoFunctions } from "./_crypto.ts";
 import { type HostFunctionSpec, HostRegistry, runWithHost } from "../host/host.ts";
 import { combineObservers, type HostCallObserver, hostCallTracer } from "../host/observe.ts";
 import { Jip6Recorder } from "../trace/jip6_writer.ts";
+import { EXIT_LIMIT, LIMIT_OPTIONS, limitsHelp, parseLimits } from "./_limits.ts";
 
 /** Gas given to a run when `--gas` is absent. */
 export const DEFAULT_GAS = 10_000_000n;
@@ -78,11 +79,13 @@ Options:
                       unchanged) or pipeline-vectors (pipeline with the quirks of the
                       gas-model draft vectors). See pvmkit gas for the block costs
   --isa I             opcode numbering: 0.7.2 (default), 0.8-draft or gas-vectors
+${limitsHelp(22)}
   --json              print one JSON object (64-bit numbers as decimal strings)
   -h, --help          show this help
 
 Exit status: 0 on halt or when stopped at a host call, 1 on panic, page fault or
-out of gas, 2 on a usage or input error (including a malformed program).
+out of gas, 2 on a usage or input error (including a malformed program), 4 when a
+resource limit (--timeout, --max-memory) stopped the run.
 `;
 
 /** What a run produced, as reported. */
@@ -142,6 +145,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     "gas-model": { type: "string" },
     isa: { type: "string" },
     json: { type: "boolean" },
+    ...LIMIT_OPTIONS,
   });
   if (flag(args, "help")) {
     io.stdout(RUN_HELP);
@@ -166,6 +170,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const traceHost = flag(args, "trace-host");
   const recordTrace = stringOption(args, "record-trace");
   const crypto = flag(args, "crypto");
+  const limits = parseLimits(args);
   if ((traceHost || recordTrace !== undefined || crypto) && hostMode !== "skip") {
     const which = traceHost ? "--trace-host" : recordTrace !== undefined ? "--record-trace" : "--crypto";
     throw new UsageError(`${which} needs --host-calls skip (host calls are answered only then)`);
@@ -175,7 +180,12 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (recordTrace !== undefined && !module.standard) {
     throw new UsageError("--record-trace needs a standard (SPI) program: a JIP-6 trace starts from the SPI layout");
   }
-  const vm = module.instantiate({ ...runOptions(module, { pc, args: argBytes, registers, maps }), gas, backend });
+  const vm = module.instantiate({
+    ...runOptions(module, { pc, args: argBytes, registers, maps }),
+    gas,
+    backend,
+    limits,
+  });
   const recorder = recordTrace === undefined
     ? undefined
     : new Jip6Recorder(programBytes(file), { metadata: module.format === "spi-metadata" });
@@ -188,6 +198,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     writeBytes(recordTrace, recorder.text());
   }
   io.stdout(flag(args, "json") ? toJson(reportJson(report)) + "\n" : formatReport(report, io));
+  if (report.exit.kind === "limit") return EXIT_LIMIT;
   return report.exit.kind === "halt" || report.exit.kind === "host" ? 0 : 1;
 }
 
@@ -301,6 +312,12 @@ function reportJson(report: RunReport): Record<string, unknown> {
   return out;
 }
 
+/** What the text report adds to an exit kind. */
+const EXIT_NOTES: Partial<Record<Exit["kind"], string>> = {
+  oog: " (out of gas)",
+  limit: " (--timeout: stopped at a block boundary before the program finished)",
+};
+
 /** Human-readable report. */
 function formatReport(report: RunReport, io: CliIo): string {
   const s = style(io);
@@ -308,7 +325,7 @@ function formatReport(report: RunReport, io: CliIo): string {
   const kindColour = exit.kind === "halt" ? s.green : exit.kind === "host" ? s.yellow : s.red;
   const label = (name: string) => s.dim(name.padEnd(11));
   const lines = [
-    `${label("exit")}${s.bold(kindColour(exit.kind))}${exit.kind === "oog" ? " (out of gas)" : ""}`,
+    `${label("exit")}${s.bold(kindColour(exit.kind))}${EXIT_NOTES[exit.kind] ?? ""}`,
     `${label("pc")}${exit.pc}`,
   ];
   if (exit.kind === "fault") lines.push(`${label("address")}${hex32(exit.address)} (${exit.address})`);
