@@ -32,10 +32,18 @@ export interface ProgramLayout {
   readonly blockAt: Map<number, CompiledBlock>;
 }
 
-/** Most blocks per region (Wasm function). */
-const MAX_REGION_BLOCKS = 192;
-/** Most instructions per region, keeping functions well under 256 KB of Wasm. */
-const MAX_REGION_INSTRUCTIONS = 4000;
+/**
+ * Most blocks per region (Wasm function). Small functions tier up fast: V8 optimises hot
+ * Wasm functions one at a time in the background, at a cost that grows faster than their
+ * size (design/recompiler.md §3.6); JSC gains as well. On doom.polkavm (`npm run bench:doom`), regions of at most 24
+ * blocks / 400 instructions instead of 192 / 4000 took the cold first frame from 2.1 to
+ * 1.25 s on Node (2.0 to 1.24 s on Bun), and frames/s from 61 to 112 on Node, 71 to 87 on
+ * Deno and 116 to 134 on Bun, with the 95th-percentile frame time from 92 / 79 / 23 ms to
+ * 14 / 18 / 11 ms. Hot loops inside one region run as before; the emitted Wasm grows ~3%.
+ */
+const MAX_REGION_BLOCKS = 24;
+/** Most instructions per region (see {@link MAX_REGION_BLOCKS}). */
+const MAX_REGION_INSTRUCTIONS = 400;
 
 /**
  * Split a decoded program into compiled blocks and regions.
