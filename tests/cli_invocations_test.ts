@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { FULL } from "../src/host/jam/constants.ts";
 import { parseTrace, type Trace } from "../src/trace/jip6.ts";
 import { asm, I, spi } from "./_programs.ts";
+import { assemble } from "../src/isa/assembler.ts";
 import { sharedPath } from "./_shared.ts";
 import { readAt, resultOf, setupFrom } from "./_trace_setup.ts";
 import { runCli, tempFiles } from "./_cli.ts";
@@ -373,6 +374,107 @@ describe("pvmkit accumulate: state file, checkpoint and exit codes", () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, new RegExp(`write \\(4\\) .* -> r7=0x${FULL.toString(16)} `));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, "full.json"), "utf8")).services["0"].storage, {});
+  });
+});
+
+// A service whose accumulate (pc 5) blesses service 3 as manager, delegator and registrar
+// (assigners all 0, service 9 always accumulated with 1000 gas), transfers 100 to service 4
+// with a 5-gas limit and a zero memo, yields a hash of 0x5a bytes and halts. RO data at
+// 0x10000: 341 assigners (E4 each), the always-accumulate entry E4(9) ++ E8(1000), the hash.
+function privilegedService(): Uint8Array {
+  const always = 0x10000 + 341 * 4;
+  const ro = new Uint8Array(341 * 4 + 12 + 32);
+  new DataView(ro.buffer).setUint32(341 * 4, 9, true);
+  new DataView(ro.buffer).setBigUint64(341 * 4 + 4, 1000n, true);
+  ro.fill(0x5a, 341 * 4 + 12);
+  return assemble(`
+.format spi
+.ro_data hex"${hex(ro)}"
+${"        fallthrough\n".repeat(5)}
+        load_imm r7, 3
+        load_imm r8, 0x10000
+        load_imm r9, 3
+        load_imm r10, 3
+        load_imm r11, ${always}
+        load_imm r12, 1
+        ecalli 14                 ; bless
+        load_imm r7, 4
+        load_imm r8, 100
+        load_imm r9, 5
+        load_imm r10, 0x10000
+        ecalli 20                 ; transfer
+        load_imm r7, ${always + 12}
+        ecalli 25                 ; yield
+        load_imm r7, 0
+        load_imm r8, 0
+        jump_ind r0, 0
+`);
+}
+
+describe("pvmkit accumulate: chain state in the state file, and the accumulation's outputs", () => {
+  const key = "0x" + "ab".repeat(336);
+  const start = {
+    services: { "3": { info: { balance: "100000" } }, "4": { info: { balance: "1" } } },
+    privileges: { manager: 1, assigners: [], delegator: 1, registrar: 1, alwaysAccumulate: {} },
+    authQueues: { "0": ["0x" + "11".repeat(32)] },
+    stagingSet: [key],
+  };
+  for (const backend of BACKENDS) {
+    it(`privileges, auth queues and staging keys survive a run; bless's changes are saved (${backend})`, async () => {
+      const state = file(`chain-${backend}.json`, JSON.stringify(start));
+      const r = await cli(
+        "accumulate",
+        file("privileged.pvm", privilegedService()),
+        "--service",
+        "3",
+        "--state",
+        state,
+      );
+      assert.equal(r.code, 0, r.out + r.err);
+      const saved = JSON.parse(readFileSync(state, "utf8"));
+      assert.deepEqual(saved.privileges, {
+        manager: 3,
+        assigners: new Array(341).fill(0),
+        delegator: 3,
+        registrar: 3,
+        alwaysAccumulate: { "9": "1000" },
+      });
+      assert.deepEqual([saved.authQueues, saved.stagingSet], [start.authQueues, start.stagingSet]);
+      // 100 left service 3 (its balance is saved); the transfer itself is an output.
+      assert.equal(saved.services["3"].info.balance, "99900");
+      assert.match(r.out, /^yield +0x(5a){32}$/m);
+      assert.match(r.out, /^transfers +1: 100 from 3 to 4 \(gas 5\)$/m);
+      assert.match(r.out, /^provided +0 preimage\(s\)$/m);
+    });
+  }
+  it("--json lists the transfers, the yield and the provisions", async () => {
+    const r = await cli(
+      "accumulate",
+      file("privileged-json.pvm", privilegedService()),
+      "--service",
+      "3",
+      "--state",
+      file("chain-json.json", JSON.stringify(start)),
+      "--no-save",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out);
+    assert.equal(report.yield, "5a".repeat(32));
+    assert.deepEqual(report.transfers, [{
+      source: 3,
+      destination: 4,
+      amount: "100",
+      gas: "5",
+      memo: "00".repeat(128),
+    }]);
+    assert.deepEqual(report.provisions, []);
+  });
+  it("a misspelt field in the state file is an input error naming it", async () => {
+    const state = file("typo.json", JSON.stringify({ ...start, privilegs: {} }));
+    const r = await cli("accumulate", file("privileged-typo.pvm", privilegedService()), "--state", state);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /privilegs: unknown field/);
   });
 });
 

@@ -77,9 +77,48 @@ describe("state JSON", () => {
         "services.1.lookups.0.slots",
       ],
       [{ services: { "1": { lookups: [{ hash: HASH, length: 1, slots: ["a"] }] } } }, "services.1.lookups.0.slots.0"],
+      // Misspelt fields are refused, not ignored.
+      [{ service: {} }, "service"],
+      [{ services: { "1": { storrage: {} } } }, "services.1.storrage"],
+      [{ services: { "1": { info: { balanse: "5" } } } }, "services.1.info.balanse"],
+      [{ privileges: [] }, "privileges"],
+      [{ privileges: { manager: -1 } }, "privileges.manager"],
+      [{ privileges: { assigners: [1, "x"] } }, "privileges.assigners.1"],
+      [{ privileges: { alwaysAccumulate: { "7": "-5" } } }, "privileges.alwaysAccumulate.7"],
+      [{ privileges: { alwaysAccumulate: { seven: "5" } } }, "privileges.alwaysAccumulate.seven"],
+      [{ authQueues: { "0": [HASH, "0x00"] } }, "authQueues.0.1"],
+      [{ authQueues: { core: [] } }, "authQueues.core"],
+      [{ stagingSet: ["0x" + "00".repeat(335)] }, "stagingSet.0"],
+      [{ stagingSet: {} }, "stagingSet"],
     ];
     for (const [json, path] of cases) {
       assert.throws(() => stateFromJson(json), (e: unknown) => e instanceof StateJsonError && e.path === path, path);
     }
+  });
+
+  it("privileges, authorization queues and staging keys load, and save back only when set", () => {
+    const key = (fill: number) => "0x" + fill.toString(16).padStart(2, "0").repeat(336);
+    const chain = {
+      privileges: { manager: 1, assigners: [2, 3], delegator: 4, registrar: 5, alwaysAccumulate: { "9": "1000" } },
+      authQueues: { "0": [HASH], "1": [] },
+      stagingSet: [key(1), key(2)],
+    };
+    const { state } = stateFromJson({ services: {}, ...chain });
+    const p = state.privileges();
+    assert.deepEqual([p.manager, p.assigners, p.delegator, p.registrar], [1, [2, 3], 4, 5]);
+    assert.deepEqual([...p.alwaysAccumulate], [[9, 1000n]]);
+    assert.deepEqual(state.authQueue(0), [new Uint8Array(32).fill(0x11)]);
+    assert.deepEqual(state.authQueue(1), []);
+    assert.equal(state.authQueue(2), undefined);
+    assert.deepEqual(state.stagingSet()?.map((k) => k[0]), [1, 2]);
+    // What a run changes is saved, and loads back the same.
+    state.setAuthQueue(2, [new Uint8Array(32).fill(0x22)]);
+    const saved = stateToJson({ state }) as Record<string, unknown>;
+    assert.deepEqual(saved.privileges, chain.privileges);
+    assert.deepEqual(saved.authQueues, { ...chain.authQueues, "2": ["0x" + "22".repeat(32)] });
+    assert.deepEqual(saved.stagingSet, chain.stagingSet);
+    assert.deepEqual(stateToJson(stateFromJson(saved)), saved);
+    // A state without them is written without them.
+    assert.deepEqual(Object.keys(stateToJson(stateFromJson({ services: { "1": {} } })) as object), ["services"]);
   });
 });

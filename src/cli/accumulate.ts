@@ -6,7 +6,7 @@
  */
 import { accumulate } from "../host/jam/invocations.ts";
 import type { FetchData } from "../host/jam/general.ts";
-import { InMemoryServiceState } from "../host/jam/state.ts";
+import { InMemoryServiceState, type PendingTransfer } from "../host/jam/state.ts";
 import type { JsonServiceState } from "../host/jam/state_json.ts";
 import { stateFromJson } from "../host/jam/state_json.ts";
 import { flag, parseBounded, parseCommandArgs, singleOperand, stringOption, UsageError } from "./_args.ts";
@@ -24,7 +24,7 @@ import {
   u32Option,
   writeRecordedTrace,
 } from "./_invoke.ts";
-import type { CliIo } from "./_output.ts";
+import { bytesToHex, type CliIo } from "./_output.ts";
 
 /** Balance of the account made for the service when the state has none. */
 export const DEFAULT_BALANCE = 1_000_000_000_000n;
@@ -125,6 +125,10 @@ export async function accumulateCommand(argv: string[], io: CliIo): Promise<numb
     ? "not saved"
     : `${result.rolledBack ? "rolled back to the last checkpoint, " : ""}saved to ${saveTo}`;
   const info = loaded.state.info(serviceId)!;
+  // What the accumulation produced besides state changes: reported, since the state file
+  // keeps only the state.
+  const transfers = loaded.state.transfers();
+  const provisions = loaded.state.provisions();
   return printInvocation(
     io,
     flags,
@@ -132,8 +136,28 @@ export async function accumulateCommand(argv: string[], io: CliIo): Promise<numb
     count(),
     [
       ["service", `${serviceId}${created ? " (new account)" : ""}: ${info.items} items, ${info.octets} octets`],
+      ["yield", result.yielded ? "0x" + bytesToHex(result.yielded) : "none"],
+      ["transfers", describeTransfers(transfers)],
+      ["provided", `${provisions.length} preimage(s)${provisions.length > 0 ? " (--json lists them)" : ""}`],
       ["state", stateNote],
     ],
-    { rolledBack: result.rolledBack, service: serviceId, items: info.items, octets: info.octets, stateSaved: saveTo },
+    {
+      rolledBack: result.rolledBack,
+      service: serviceId,
+      items: info.items,
+      octets: info.octets,
+      yield: result.yielded ? bytesToHex(result.yielded) : undefined,
+      transfers: transfers.map((t) => ({ ...t, memo: bytesToHex(t.memo) })),
+      provisions: provisions.map((p) => ({ service: p.service, blob: bytesToHex(p.blob) })),
+      stateSaved: saveTo,
+    },
   );
+}
+
+/** The deferred transfers in a line: the first few in full, then how many more (`--json` has all). */
+function describeTransfers(transfers: readonly PendingTransfer[]): string {
+  if (transfers.length === 0) return "none";
+  const shown = transfers.slice(0, 3).map((t) => `${t.amount} from ${t.source} to ${t.destination} (gas ${t.gas})`);
+  const more = transfers.length > 3 ? `, and ${transfers.length - 3} more (--json lists them)` : "";
+  return `${transfers.length}: ${shown.join(", ")}${more}`;
 }

@@ -447,6 +447,11 @@ export class InMemoryServiceState implements ServiceState {
     this.data.authQueues.set(core, queue.map((h) => h.slice()));
   }
 
+  /** Cores whose authorization queue was set, ascending. */
+  authQueueCores(): number[] {
+    return [...this.data.authQueues.keys()].sort((a, b) => a - b);
+  }
+
   /** See {@link ServiceState.stagingSet}. */
   stagingSet(): readonly Uint8Array[] | undefined {
     return this.data.stagingSet;

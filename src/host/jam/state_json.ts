@@ -21,10 +21,26 @@
  * optional (zero by default; `codeHash` 32 zero bytes). `items` and `octets` are derived
  * from the storage unless given, in which case the given values are kept.
  *
+ * Beside `services`, the chain-wide state the privileged host functions change, each
+ * optional and written back only when set:
+ *
+ * ```json
+ * {
+ *   "privileges": { "manager": 1, "assigners": [1, 1], "delegator": 1, "registrar": 1,
+ *                   "alwaysAccumulate": { "7": "10000" } },
+ *   "authQueues": { "0": ["0x<32-byte hash>", …] },
+ *   "stagingSet": ["0x<336 bytes of validator keys>", …]
+ * }
+ * ```
+ *
  * @module
  */
-import type { ServiceInfo } from "./state.ts";
+import type { Privileges, ServiceInfo } from "./state.ts";
 import { InMemoryServiceState } from "./state.ts";
+import { FULL_PARAMS } from "./params.ts";
+
+/** Bytes of one validator's keys in `stagingSet`. */
+const VALIDATOR_KEY_BYTES = FULL_PARAMS.validatorKeySize;
 
 /**
  * A state file that cannot be used: `path` names the offending JSON field.
@@ -86,6 +102,28 @@ function u64(v: unknown, path: string, max = U64_MAX): bigint {
 
 const u32 = (v: unknown, path: string) => Number(u64(v, path, 0xffffffffn));
 
+const INFO_FIELDS = [
+  "codeHash",
+  "balance",
+  "minAccumulateGas",
+  "minMemoGas",
+  "gratis",
+  "created",
+  "lastAccumulation",
+  "parent",
+  "items",
+  "octets",
+];
+
+/** Refuse a field this format does not have (a misspelt one would otherwise be ignored). */
+function knownFields(object: Record<string, unknown>, path: string, known: readonly string[]): void {
+  for (const name of Object.keys(object)) {
+    if (!known.includes(name)) {
+      fail(path === "(top level)" ? name : `${path}.${name}`, `unknown field (expected one of: ${known.join(", ")})`);
+    }
+  }
+}
+
 const hex = (b: Uint8Array) => "0x" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /**
@@ -103,6 +141,7 @@ const hex = (b: Uint8Array) => "0x" + Array.from(b, (x) => x.toString(16).padSta
 export function stateFromJson(json: unknown): JsonServiceState {
   const state = new InMemoryServiceState();
   if (!isObject(json)) fail("(top level)", "expected an object with a services field");
+  knownFields(json, "(top level)", ["services", "privileges", "authQueues", "stagingSet"]);
   const services = json.services ?? {};
   if (!isObject(services)) fail("services", "expected an object keyed by service id");
   for (const [id, account] of Object.entries(services)) {
@@ -110,8 +149,10 @@ export function stateFromJson(json: unknown): JsonServiceState {
     if (!/^[0-9]+$/.test(id)) fail(at, "a service id must be a decimal integer");
     const service = u32(id, at);
     if (!isObject(account)) fail(at, "expected an object");
+    knownFields(account, at, ["info", "storage", "preimages", "lookups"]);
     const info = account.info ?? {};
     if (!isObject(info)) fail(`${at}.info`, "expected an object");
+    knownFields(info, `${at}.info`, INFO_FIELDS);
     const field = (name: string, parse: (v: unknown, p: string) => unknown, fallback: unknown) =>
       info[name] === undefined ? fallback : parse(info[name], `${at}.info.${name}`);
     const parsed: ServiceInfo = InMemoryServiceState.emptyInfo({
@@ -163,12 +204,82 @@ export function stateFromJson(json: unknown): JsonServiceState {
       });
     }
   }
+  loadChainState(json, state);
   return { state };
+}
+
+/** The optional top-level `privileges`, `authQueues` and `stagingSet`. */
+function loadChainState(json: Record<string, unknown>, state: InMemoryServiceState): void {
+  if (json.privileges !== undefined) state.setPrivileges(privilegesFromJson(json.privileges));
+  if (json.authQueues !== undefined) {
+    const queues = json.authQueues;
+    if (!isObject(queues)) fail("authQueues", "expected an object keyed by core index");
+    for (const [core, hashes] of Object.entries(queues)) {
+      const at = `authQueues.${core}`;
+      if (!/^[0-9]+$/.test(core)) fail(at, "a core index must be a decimal integer");
+      if (!Array.isArray(hashes)) fail(at, "expected an array of 32-byte hashes");
+      state.setAuthQueue(u32(core, at), hashes.map((h, i) => hexBytes(h, `${at}.${i}`, 32)));
+    }
+  }
+  if (json.stagingSet !== undefined) {
+    const keys = json.stagingSet;
+    if (!Array.isArray(keys)) {
+      fail("stagingSet", `expected an array of validator keys (${VALIDATOR_KEY_BYTES} bytes each)`);
+    }
+    state.setStagingSet(keys.map((k, i) => hexBytes(k, `stagingSet.${i}`, VALIDATOR_KEY_BYTES)));
+  }
+}
+
+function privilegesFromJson(v: unknown): Privileges {
+  if (!isObject(v)) fail("privileges", "expected an object");
+  const id = (name: string) => (v[name] === undefined ? 0 : u32(v[name], `privileges.${name}`));
+  const assigners = v.assigners ?? [];
+  if (!Array.isArray(assigners)) fail("privileges.assigners", "expected an array of service ids, one per core");
+  const always = v.alwaysAccumulate ?? {};
+  if (!isObject(always)) fail("privileges.alwaysAccumulate", "expected an object of service id: gas");
+  const alwaysAccumulate = new Map<number, bigint>();
+  for (const [service, gas] of Object.entries(always)) {
+    const at = `privileges.alwaysAccumulate.${service}`;
+    if (!/^[0-9]+$/.test(service)) fail(at, "a service id must be a decimal integer");
+    alwaysAccumulate.set(u32(service, at), u64(gas, at));
+  }
+  return {
+    manager: id("manager"),
+    assigners: assigners.map((a, i) => u32(a, `privileges.assigners.${i}`)),
+    delegator: id("delegator"),
+    registrar: id("registrar"),
+    alwaysAccumulate,
+  };
+}
+
+/** The chain-wide fields that differ from a fresh state (see the module's description). */
+function chainStateToJson(state: InMemoryServiceState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const p = state.privileges();
+  if (p.manager || p.delegator || p.registrar || p.assigners.length > 0 || p.alwaysAccumulate.size > 0) {
+    out.privileges = {
+      manager: p.manager,
+      assigners: [...p.assigners],
+      delegator: p.delegator,
+      registrar: p.registrar,
+      alwaysAccumulate: Object.fromEntries(
+        [...p.alwaysAccumulate].sort(([a], [b]) => a - b).map(([service, gas]) => [String(service), gas.toString()]),
+      ),
+    };
+  }
+  const cores = state.authQueueCores();
+  if (cores.length > 0) {
+    out.authQueues = Object.fromEntries(cores.map((core) => [String(core), state.authQueue(core)!.map(hex)]));
+  }
+  const staging = state.stagingSet();
+  if (staging !== undefined) out.stagingSet = staging.map(hex);
+  return out;
 }
 
 /**
  * The JSON form of a state loaded with {@link stateFromJson}: every service with its storage,
- * preimages and requests as they are now.
+ * preimages and requests as they are now, and the privileges, authorization queues and
+ * staging keys when they are set.
  *
  * @example
  * ```ts
@@ -210,5 +321,5 @@ export function stateToJson(loaded: JsonServiceState): unknown {
       lookups,
     };
   }
-  return { services };
+  return { services, ...chainStateToJson(state) };
 }
