@@ -21,16 +21,18 @@ import {
   type OptionSpecs,
   parseBounded,
   parseBytesArgument,
+  parseCommandArgs,
   type ParsedArgs,
   readBytes,
   readText,
+  singleOperand,
   stringList,
   stringOption,
   UsageError,
   writeBytes,
 } from "./_args.ts";
 import { bytesToHex, type CliIo, style, toJson } from "./_output.ts";
-import { parseBackend } from "./run.ts";
+import { parseBackend } from "./_load.ts";
 import { LIMIT_OPTIONS, limitsHelp, parseLimits } from "./_limits.ts";
 import type { Limits } from "../limits.ts";
 
@@ -38,7 +40,7 @@ import type { Limits } from "../limits.ts";
 export const DEFAULT_INVOCATION_GAS = 10_000_000n;
 
 /** Flags every invocation command takes. */
-export const COMMON_INVOCATION_OPTIONS: OptionSpecs = {
+const COMMON_INVOCATION_OPTIONS: OptionSpecs = {
   gas: { type: "string" },
   backend: { type: "string" },
   format: { type: "string" },
@@ -92,8 +94,29 @@ export interface CommonInvocationFlags {
   limits: Limits;
 }
 
+/**
+ * How every invocation command starts: parse {@link COMMON_INVOCATION_OPTIONS} plus the
+ * command's `own` options, answer `--help` with `help` (then undefined), take the one code
+ * FILE operand (`operand` names it in errors) and read the common flags.
+ */
+export async function parseInvocationArgs(
+  argv: string[],
+  io: CliIo,
+  own: OptionSpecs,
+  help: string,
+  operand: string,
+): Promise<{ args: ParsedArgs; file: string; flags: CommonInvocationFlags } | undefined> {
+  const args = parseCommandArgs(argv, { ...COMMON_INVOCATION_OPTIONS, ...own });
+  if (flag(args, "help")) {
+    io.stdout(help);
+    return undefined;
+  }
+  const file = singleOperand(args, operand);
+  return { args, file, flags: await commonFlags(args) };
+}
+
 /** Parse {@link COMMON_INVOCATION_OPTIONS} (loading the crypto extension if `--crypto` asks for it). */
-export async function commonFlags(args: ParsedArgs): Promise<CommonInvocationFlags> {
+async function commonFlags(args: ParsedArgs): Promise<CommonInvocationFlags> {
   const gasText = stringOption(args, "gas");
   const format = stringOption(args, "format") ?? "auto";
   if (!["auto", "spi", "spi-metadata"].includes(format)) {

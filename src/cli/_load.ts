@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Module, type ProgramFormat } from "../engine.ts";
+import { type Backend, Module, type ProgramFormat } from "../engine.ts";
 import { GAS_MODELS, type GasModelName } from "../gas/model.ts";
 import { ISA_PROFILES, ISA_V072, OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import { ProgramError } from "../program/errors.ts";
@@ -37,7 +37,7 @@ const CLI_FORMATS: readonly CliFormat[] = ["auto", "generic", "spi", "spi-metada
 /** Check a `--format` value (undefined stays undefined: the command's default). */
 export function parseFormat(text: string | undefined): CliFormat | undefined {
   if (text !== undefined && !CLI_FORMATS.includes(text as CliFormat)) {
-    throw new UsageError(`--format must be ${CLI_FORMATS.join(", ").replace(/, ([^,]*)$/, " or $1")}, not "${text}"`);
+    throw new UsageError(`--format must be ${orList(CLI_FORMATS)}, not "${text}"`);
   }
   return text as CliFormat | undefined;
 }
@@ -52,6 +52,18 @@ export function parseStandardArgs(text: string | undefined): Uint8Array | undefi
     throw new UsageError(`--args: ${bytes.length} bytes exceed the ${Z_I}-byte argument limit`);
   }
   return bytes;
+}
+
+/** The backends `--backend` accepts. */
+export const BACKENDS: readonly Backend[] = ["interpreter", "recompiler", "auto"];
+
+/** Parse a `--backend` value (`fallback` when absent: the command's default). */
+export function parseBackend(text: string | undefined, fallback: Backend = "interpreter"): Backend {
+  if (text === undefined) return fallback;
+  if (!(BACKENDS as readonly string[]).includes(text)) {
+    throw new UsageError(`--backend must be ${orList(BACKENDS)}, not "${text}"`);
+  }
+  return text as Backend;
 }
 
 /** Check an `--isa` value (undefined stays undefined: the default profile). */

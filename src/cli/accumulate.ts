@@ -9,16 +9,15 @@ import type { FetchData } from "../host/jam/general.ts";
 import { InMemoryServiceState, type PendingTransfer } from "../host/jam/state.ts";
 import type { JsonServiceState } from "../host/jam/state_json.ts";
 import { stateFromJson } from "../host/jam/state_json.ts";
-import { flag, parseBounded, parseCommandArgs, singleOperand, stringOption, UsageError } from "./_args.ts";
+import { flag, parseBounded, stringOption, UsageError } from "./_args.ts";
 import {
   bytesList,
   bytesOption,
   COMMON_INVOCATION_HELP,
-  COMMON_INVOCATION_OPTIONS,
-  commonFlags,
   invocationSetup,
   loadServiceCode,
   loadStateFile,
+  parseInvocationArgs,
   printInvocation,
   saveStateFile,
   u32Option,
@@ -62,26 +61,27 @@ ${COMMON_INVOCATION_HELP}
 
 /** `pvmkit accumulate`. Returns the exit code. */
 export async function accumulateCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    ...COMMON_INVOCATION_OPTIONS,
-    service: { type: "string" },
-    timeslot: { type: "string" },
-    input: { type: "string", multiple: true },
-    inputs: { type: "string" },
-    "input-count": { type: "string" },
-    entropy: { type: "string" },
-    constants: { type: "string" },
-    state: { type: "string" },
-    "state-out": { type: "string" },
-    "no-save": { type: "boolean" },
-    balance: { type: "string" },
-  });
-  if (flag(args, "help")) {
-    io.stdout(ACCUMULATE_HELP);
-    return 0;
-  }
-  const file = singleOperand(args, "service code FILE");
-  const flags = await commonFlags(args);
+  const parsed = await parseInvocationArgs(
+    argv,
+    io,
+    {
+      service: { type: "string" },
+      timeslot: { type: "string" },
+      input: { type: "string", multiple: true },
+      inputs: { type: "string" },
+      "input-count": { type: "string" },
+      entropy: { type: "string" },
+      constants: { type: "string" },
+      state: { type: "string" },
+      "state-out": { type: "string" },
+      "no-save": { type: "boolean" },
+      balance: { type: "string" },
+    },
+    ACCUMULATE_HELP,
+    "service code FILE",
+  );
+  if (!parsed) return 0;
+  const { args, file, flags } = parsed;
   const serviceId = u32Option(args, "service", 0);
   const timeslot = u32Option(args, "timeslot", 0);
   const inputs = bytesList(args, "input");

@@ -6,15 +6,13 @@
  */
 import type { FetchData } from "../host/jam/general.ts";
 import { isAuthorized } from "../host/jam/invocations.ts";
-import { flag, parseCommandArgs, singleOperand } from "./_args.ts";
 import {
   bytesList,
   bytesOption,
   COMMON_INVOCATION_HELP,
-  COMMON_INVOCATION_OPTIONS,
-  commonFlags,
   invocationSetup,
   loadServiceCode,
+  parseInvocationArgs,
   printInvocation,
   u32Option,
   writeRecordedTrace,
@@ -44,22 +42,23 @@ ${COMMON_INVOCATION_HELP}
 
 /** `pvmkit authorize`. Returns the exit code. */
 export async function authorizeCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    ...COMMON_INVOCATION_OPTIONS,
-    core: { type: "string" },
-    "work-package": { type: "string" },
-    "auth-config": { type: "string" },
-    "auth-token": { type: "string" },
-    "refine-context": { type: "string" },
-    payload: { type: "string", multiple: true },
-    constants: { type: "string" },
-  });
-  if (flag(args, "help")) {
-    io.stdout(AUTHORIZE_HELP);
-    return 0;
-  }
-  const file = singleOperand(args, "authorizer code FILE");
-  const flags = await commonFlags(args);
+  const parsed = await parseInvocationArgs(
+    argv,
+    io,
+    {
+      core: { type: "string" },
+      "work-package": { type: "string" },
+      "auth-config": { type: "string" },
+      "auth-token": { type: "string" },
+      "refine-context": { type: "string" },
+      payload: { type: "string", multiple: true },
+      constants: { type: "string" },
+    },
+    AUTHORIZE_HELP,
+    "authorizer code FILE",
+  );
+  if (!parsed) return 0;
+  const { args, file, flags } = parsed;
   const core = u32Option(args, "core", 0);
   if (core > 0xffff) throw new UsageError(`--core: ${core} is out of range (0..65535)`);
   const payloads = bytesList(args, "payload");

@@ -20,6 +20,7 @@ import {
 } from "./_args.ts";
 import { type CliIo, toJson } from "./_output.ts";
 import { EXIT_LIMIT, LIMIT_OPTIONS, limitsHelp, parseLimits } from "./_limits.ts";
+import { parseBackend } from "./_load.ts";
 
 /** Gas a call gets by default: seconds of guest work, so a guest that never returns still ends. */
 const DEFAULT_GAS = 10_000_000_000n;
@@ -72,10 +73,7 @@ export function callCommand(argv: string[], io: CliIo): Promise<number> {
     const value = parseInteger(item.slice(eq + 1), `--import ${item.slice(0, eq)}`, true);
     imports[item.slice(0, eq)] = () => value;
   }
-  const backend = stringOption(args, "backend") ?? "auto";
-  if (backend !== "interpreter" && backend !== "recompiler" && backend !== "auto") {
-    throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${backend}"`);
-  }
+  const backend = parseBackend(stringOption(args, "backend"), "auto");
   const gasText = stringOption(args, "gas");
   const gas = gasText === undefined ? DEFAULT_GAS : parseInteger(gasText, "--gas");
   const pageText = stringOption(args, "page-size");

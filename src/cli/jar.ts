@@ -27,6 +27,7 @@ import {
   UsageError,
 } from "./_args.ts";
 import { bytesToHex, type CliIo, decimal64, toJson } from "./_output.ts";
+import { parseBackend } from "./_load.ts";
 
 /** Help text for `pvmkit run FILE.jar`. */
 export const RUN_JAR_HELP = `Usage: pvmkit run [options] FILE.jar
@@ -101,10 +102,7 @@ export function runJarCommand(argv: string[], io: CliIo): Promise<number> {
   const operation = opText === undefined ? 0n : parseBounded(opText, "--op", 0n, (1n << 64n) - 1n);
   const argsText = stringOption(args, "args");
   const bytes = argsText === undefined ? undefined : parseBytesArgument(argsText, "--args");
-  const backend = stringOption(args, "backend") ?? "auto";
-  if (backend !== "interpreter" && backend !== "recompiler" && backend !== "auto") {
-    throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${backend}"`);
-  }
+  const backend = parseBackend(stringOption(args, "backend"), "auto");
   const inputs = stringList(args, "input").map((text) => parseBytesArgument(text, "--input"));
   const storage = stringList(args, "storage").map((text) => {
     const eq = text.indexOf("=");

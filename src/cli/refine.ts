@@ -7,16 +7,15 @@
 import type { FetchData } from "../host/jam/general.ts";
 import { refine } from "../host/jam/invocations.ts";
 import { SEGMENT_SIZE } from "../host/jam/refine.ts";
-import { flag, parseCommandArgs, singleOperand, stringOption, UsageError, writeBytes } from "./_args.ts";
+import { stringOption, UsageError, writeBytes } from "./_args.ts";
 import {
   bytesList,
   bytesOption,
   COMMON_INVOCATION_HELP,
-  COMMON_INVOCATION_OPTIONS,
-  commonFlags,
   invocationSetup,
   loadServiceCode,
   loadStateFile,
+  parseInvocationArgs,
   printInvocation,
   u32Option,
   writeRecordedTrace,
@@ -62,31 +61,32 @@ ${COMMON_INVOCATION_HELP}
 
 /** `pvmkit refine`. Returns the exit code. */
 export async function refineCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    ...COMMON_INVOCATION_OPTIONS,
-    ...MAX_MACHINES_OPTION,
-    payload: { type: "string" },
-    service: { type: "string" },
-    core: { type: "string" },
-    item: { type: "string" },
-    "package-hash": { type: "string" },
-    "work-package": { type: "string" },
-    "auth-trace": { type: "string" },
-    constants: { type: "string" },
-    import: { type: "string", multiple: true },
-    extrinsic: { type: "string", multiple: true },
-    "export-offset": { type: "string" },
-    layout: { type: "string" },
-    state: { type: "string" },
-    "anchor-slot": { type: "string" },
-    exports: { type: "string" },
-  });
-  if (flag(args, "help")) {
-    io.stdout(REFINE_HELP);
-    return 0;
-  }
-  const file = singleOperand(args, "service code FILE");
-  const flags = await commonFlags(args);
+  const parsed = await parseInvocationArgs(
+    argv,
+    io,
+    {
+      ...MAX_MACHINES_OPTION,
+      payload: { type: "string" },
+      service: { type: "string" },
+      core: { type: "string" },
+      item: { type: "string" },
+      "package-hash": { type: "string" },
+      "work-package": { type: "string" },
+      "auth-trace": { type: "string" },
+      constants: { type: "string" },
+      import: { type: "string", multiple: true },
+      extrinsic: { type: "string", multiple: true },
+      "export-offset": { type: "string" },
+      layout: { type: "string" },
+      state: { type: "string" },
+      "anchor-slot": { type: "string" },
+      exports: { type: "string" },
+    },
+    REFINE_HELP,
+    "service code FILE",
+  );
+  if (!parsed) return 0;
+  const { args, file, flags } = parsed;
   const layout = stringOption(args, "layout") ?? "0.7.1";
   if (layout !== "0.7.1" && layout !== "0.7.0") {
     throw new UsageError(`--layout must be 0.7.1 or 0.7.0, not "${layout}"`);

@@ -8,7 +8,7 @@ import { parseTrace, replayTrace, type Trace, TraceError } from "../trace/jip6.t
 import { flag, InputError, parseCommandArgs, readText, singleOperand, stringOption } from "./_args.ts";
 import { type CliIo, style, toJson } from "./_output.ts";
 import { parseFormat, parseGasModel, parseIsa } from "./_load.ts";
-import { parseBackend } from "./run.ts";
+import { parseBackend } from "./_load.ts";
 
 /** Help text for `pvmkit replay`. */
 export const REPLAY_HELP = `Usage: pvmkit replay [options] TRACE

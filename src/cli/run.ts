@@ -21,7 +21,7 @@ import {
   writeBytes,
 } from "./_args.ts";
 import { bytesToHex, type CliIo, decimal64, hex32, hex64, style, toJson } from "./_output.ts";
-import { loadModule, parseFormat, parseGasModel, parseIsa, parseStandardArgs } from "./_load.ts";
+import { loadModule, parseBackend, parseFormat, parseGasModel, parseIsa, parseStandardArgs } from "./_load.ts";
 import { assembleFile } from "./asm.ts";
 import { namesJar, runJarCommand } from "./jar.ts";
 import { loadCryptoFunctions } from "./_crypto.ts";
@@ -112,18 +112,6 @@ interface RunReport {
   gasModel: string;
   /** The ISA profile. */
   isa: string;
-}
-
-/** The backends `--backend` accepts. */
-export const BACKENDS: readonly Backend[] = ["interpreter", "recompiler", "auto"];
-
-/** Parse a `--backend` value (default `interpreter`). */
-export function parseBackend(text: string | undefined): Backend {
-  if (text === undefined) return "interpreter";
-  if (!(BACKENDS as readonly string[]).includes(text)) {
-    throw new UsageError(`--backend must be interpreter, recompiler or auto, not "${text}"`);
-  }
-  return text as Backend;
 }
 
 /** `pvmkit run`. Returns the exit code. */
