@@ -1,5 +1,6 @@
 /**
- * Benchmark helpers: where the repository and the shared program data live.
+ * Benchmark helpers: where the repository and the shared program data live, which runtime
+ * runs the benchmark, command-line options and medians.
  *
  * The shared data directory is `$PVMKIT_SHARED` if set, else `../shared` next to the
  * repository root (the same convention the tests use; kept separate so that bench/
@@ -27,4 +28,20 @@ export function sharedPath(...parts: string[]): string | undefined {
 /** Read a file as bytes. */
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
+}
+
+/** The JavaScript runtime running this benchmark. */
+export const RUNTIME: "deno" | "bun" | "node" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+
+/** The value after `--name` on the command line, or `fallback` when the option is absent. */
+export function argOption(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
+}
+
+/** The median (the mean of the middle two for an even count; NaN for none). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }

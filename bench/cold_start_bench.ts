@@ -38,17 +38,13 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
-import { readBytes, REPO_ROOT, sharedPath } from "./_shared.ts";
+import { argOption, median, readBytes, REPO_ROOT, sharedPath } from "./_shared.ts";
 import { assemble } from "../src/isa/assembler.ts";
 
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
-}
-const RUNS = Number(option("runs", "10"));
-const WARMUP = Number(option("warmup", "2"));
-const ONLY = option("only", "node,deno,bun").split(",").filter(Boolean);
-const OUT = option("out", join(REPO_ROOT, ".bench-out", "cold-start.json"));
+const RUNS = Number(argOption("runs", "10"));
+const WARMUP = Number(argOption("warmup", "2"));
+const ONLY = argOption("only", "node,deno,bun").split(",").filter(Boolean);
+const OUT = argOption("out", join(REPO_ROOT, ".bench-out", "cold-start.json"));
 const GAS = 1_000_000n;
 
 /** The tiny program: bytes, initial registers, and a name for the table. */
@@ -163,11 +159,6 @@ function spawnOnce(variant: Variant): Promise<Sample> {
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** Medians of one variant. */
 export interface ColdStartRow {
   runtime: string;
@@ -204,13 +195,7 @@ function variants(dir: string, hasDist: boolean): Variant[] {
   };
   if (ONLY.includes("node")) {
     add("node", "anan-as", "anan-as", false, [node, script("anan.mjs")]);
-    if (hasDist) {
-      add("node", "dist/mod.js", "pvmkit", true, [node, script("ours-dist.mjs")]);
-      // The bundled build has no separate engine module; older tsc builds did.
-      if (existsSync(join(REPO_ROOT, "dist", "src", "engine.js"))) {
-        add("node", "dist engine only", "pvmkit", false, [node, script("ours-dist-engine.mjs")]);
-      }
-    }
+    if (hasDist) add("node", "dist/mod.js", "pvmkit", true, [node, script("ours-dist.mjs")]);
     add("node", "mod.ts via tsx", "pvmkit", !hasDist, [node, "--import", tsxLoader, script("ours-src.mjs")]);
   }
   if (ONLY.includes("deno")) {
@@ -245,7 +230,6 @@ async function main(): Promise<number> {
   writeFileSync(join(dir, "ours-src.mjs"), oursScript(url("mod.ts"), bytes, registers));
   writeFileSync(join(dir, "ours-src-engine.mjs"), oursScript(url("src", "engine.ts"), bytes, registers));
   writeFileSync(join(dir, "ours-dist.mjs"), oursScript(url("dist", "mod.js"), bytes, registers));
-  writeFileSync(join(dir, "ours-dist-engine.mjs"), oursScript(url("dist", "src", "engine.js"), bytes, registers));
 
   const all = variants(dir, hasDist);
   const load = loadavg()[0];

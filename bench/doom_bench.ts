@@ -23,21 +23,15 @@ import process from "node:process";
 import { setCompiledCacheBudget, setWasmStore } from "../mod.ts";
 import { DoomHost } from "../examples/doom/doom_host.ts";
 import { ensureWad } from "../examples/doom/setup.mjs";
-import { sharedPath } from "./_shared.ts";
+import { argOption, median, RUNTIME, sharedPath } from "./_shared.ts";
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const FRAMES = Number(flag("--frames", "700"));
-const INTERPRETER_FRAMES = Number(flag("--interpreter-frames", "40"));
+const FRAMES = Number(argOption("frames", "700"));
+const INTERPRETER_FRAMES = Number(argOption("interpreter-frames", "40"));
 const WINDOW = 100;
-const jsonOut = flag("--json", "");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const jsonOut = argOption("json", "");
+const runtime = RUNTIME;
 const now = () => performance.now();
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 const programPath = sharedPath("programs", "polkavm", "doom.polkavm");

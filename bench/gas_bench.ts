@@ -18,18 +18,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { Module } from "../src/engine.ts";
 import { GAS_MODELS, type GasModelName, gasSchedule } from "../src/gas/model.ts";
-import { readBytes, sharedPath } from "./_shared.ts";
+import { argOption, median, readBytes, RUNTIME, sharedPath } from "./_shared.ts";
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const RUNS = Number(option("--runs", "5"));
-const jsonOut = option("--json", "");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const RUNS = Number(argOption("runs", "5"));
+const jsonOut = argOption("json", "");
+const runtime = RUNTIME;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
 /** Median wall time of `fn` in ms, over RUNS runs after one warm-up run. */
 function timeMs(fn: () => void): number {

@@ -27,20 +27,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { REPO_ROOT } from "./_shared.ts";
+import { argOption, median, REPO_ROOT, RUNTIME } from "./_shared.ts";
 
-type Runtime = "deno" | "bun" | "node";
-const RUNTIME: Runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 const VERSION = RUNTIME === "node" ? process.versions.node : process.versions[RUNTIME] ?? "?";
 
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
-}
-const RUNS = Number(option("runs", "5"));
-const CONCURRENCY = Number(option("concurrency", "8"));
-const BACKENDS = option("backends", "interpreter,auto").split(",").filter(Boolean);
-const OUT = option("out", join(REPO_ROOT, ".bench-out", `http-${RUNTIME}.json`));
+const RUNS = Number(argOption("runs", "5"));
+const CONCURRENCY = Number(argOption("concurrency", "8"));
+const BACKENDS = argOption("backends", "interpreter,auto").split(",").filter(Boolean);
+const OUT = argOption("out", join(REPO_ROOT, ".bench-out", `http-${RUNTIME}.json`));
 
 interface Workload {
   name: string;
@@ -48,8 +42,8 @@ interface Workload {
   n: (i: number) => number;
 }
 const WORKLOADS: Workload[] = ([
-  { name: "light", requests: Number(option("light", "2000")), n: (i) => i % 94 },
-  { name: "heavy", requests: Number(option("heavy", "40")), n: () => 1_000_000 },
+  { name: "light", requests: Number(argOption("light", "2000")), n: (i) => i % 94 },
+  { name: "heavy", requests: Number(argOption("heavy", "40")), n: () => 1_000_000 },
 ] as Workload[]).filter((w) => w.requests > 0);
 
 const U64 = (1n << 64n) - 1n;
@@ -155,10 +149,6 @@ async function round(url: string, workload: Workload, count: number, backend: st
   return { seconds: (performance.now() - t0) / 1000, latenciesMs, errors };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;

@@ -32,7 +32,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { type Backend, Module } from "../src/engine.ts";
-import { readBytes, REPO_ROOT, SHARED_DIR, sharedPath } from "./_shared.ts";
+import { median, readBytes, REPO_ROOT, SHARED_DIR, sharedPath } from "./_shared.ts";
 
 type AnanAs = typeof import("@fluffylabs/anan-as/release-stub");
 
@@ -307,12 +307,6 @@ function compare(a: RunResult, b: RunResult, aName: string, bName: string, notes
 
 // ---------------------------------------------------------------------------------------
 // Measuring
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 function summarize(program: BenchProgram, runs: Timed[]): EngineSummary {
   const times = runs.map((r) => r.runMs);

@@ -7,7 +7,7 @@
  * rounds, and the heap growth of one run.
  * Usage: tsx|deno run -A|bun bench/kernel_bench.ts [ROUNDS]
  */
-import { existsSync, readFileSync } from "node:fs";
+import { median, readBytes, RUNTIME, sharedPath } from "./_shared.ts";
 import process from "node:process";
 import { Kernel } from "../src/kernel/kernel.ts";
 import type { KernelBackend } from "../src/kernel/exec.ts";
@@ -15,11 +15,9 @@ import { assemble } from "../src/isa/assembler.ts";
 import { parseBlob } from "../src/program/blob.ts";
 import { encodeJar, encodeJarCode } from "../src/program/jar.ts";
 
-const shared = process.env.PVMKIT_SHARED ?? new URL("../../shared/", import.meta.url).pathname;
-const fibPath = `${shared}/vectors/javm/derived/fib_recur.jar`;
+const fibPath = sharedPath("vectors", "javm", "derived", "fib_recur.jar");
 const rounds = Number(process.argv[2] ?? 7);
-const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const runtime = RUNTIME;
 const backends: KernelBackend[] = ["interpreter", "recompiler", "auto"];
 
 const loop = (() => {
@@ -38,15 +36,17 @@ interface Workload {
   vms: number;
 }
 const workloads: Workload[] = [];
-if (existsSync(fibPath)) {
+if (fibPath) {
   workloads.push({
     name: "fib_recur n=20",
-    blob: new Uint8Array(readFileSync(fibPath)),
+    blob: readBytes(fibPath),
     operation: 20,
     check: (k, v) => v === 6765n && k.vmsCreated === 21891,
     vms: 21891,
   });
-} else console.error(`skipping fib_recur: ${fibPath} not found`);
+} else {console.error(
+    "skipping fib_recur: vectors/javm/derived/fib_recur.jar not in the shared data (set PVMKIT_SHARED)",
+  );}
 workloads.push({ name: "loop 2M in VM 0", blob: loop, operation: 0, check: (_k, v) => v !== undefined, vms: 1 });
 
 const rows: Record<string, string>[] = [];

@@ -21,18 +21,12 @@ import process from "node:process";
 import { Module } from "../mod.ts";
 import { translate } from "../src/recompiler/translate.ts";
 import { Code, ModuleBuilder, T, W } from "../src/recompiler/wasm/mod.ts";
-import { readBytes, sharedPath } from "./_shared.ts";
+import { argOption, median, readBytes, RUNTIME, sharedPath } from "./_shared.ts";
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const RUNS = Number(flag("--runs", "5"));
-const jsonOut = flag("--json", "");
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const RUNS = Number(argOption("runs", "5"));
+const jsonOut = argOption("json", "");
+const runtime = RUNTIME;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
 
 const programsDir = sharedPath("programs");

@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { bin, ROOT, takeOnly } from "./_runtimes.mjs";
+import { ROOT, scriptCommand, takeOnly } from "./_runtimes.mjs";
 
 const root = ROOT;
 const outDir = join(root, ".bench-out");
@@ -30,18 +30,6 @@ if (strict) args.splice(strictAt, 1);
 
 /** Speed targets: minimum pvmkit/anan-as ratio per runtime. */
 const TARGETS = { node: 2, deno: 2, bun: 1 };
-
-const runtimes = {
-  node: { cmd: bin("tsx"), argv: [benchFile] },
-  deno: { cmd: bin("deno"), argv: ["run", "-A", benchFile] },
-  bun: { cmd: bin("bun"), argv: ["run", benchFile] },
-};
-for (const name of only) {
-  if (!runtimes[name]) {
-    console.error(`unknown runtime "${name}" (known: ${Object.keys(runtimes).join(", ")})`);
-    process.exit(1);
-  }
-}
 
 const sharedDir = process.env.PVMKIT_SHARED || join(root, "..", "shared");
 if (!existsSync(join(sharedDir, "programs"))) {
@@ -82,7 +70,8 @@ function lines(stream, onLine) {
 
 /** Run the bench under one runtime; resolves with its parsed JSON or an error message. */
 function runOne(name, index) {
-  const runtime = runtimes[name];
+  const [cmd, argv] = scriptCommand(name, benchFile);
+  const runtime = { cmd, argv };
   const out = join(outDir, `${name}.json`);
   rmSync(out, { force: true });
   const started = Date.now();

@@ -2,12 +2,12 @@
 // Runs one benchmark, bench/<NAME>_bench.ts, under Node (tsx), Deno and Bun, one after the
 // other, and prints each runtime's tables; full results go to .bench-out/<NAME>-<runtime>.json.
 // Usage: node scripts/bench-each-runtime.mjs NAME [--only node,deno,bun] [--runs N]
-//   NAME: recompiler | gas
+//   NAME: recompiler | gas | doom
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { bin, ROOT, takeOnly } from "./_runtimes.mjs";
+import { ROOT, scriptCommand, takeOnly } from "./_runtimes.mjs";
 
 const root = ROOT;
 const args = process.argv.slice(2);
@@ -18,20 +18,10 @@ if (!benchName || benchName.startsWith("-")) {
   process.exit(2);
 }
 const bench = join("bench", `${benchName}_bench.ts`);
-const runtimes = {
-  node: [bin("tsx"), [bench]],
-  deno: [bin("deno"), ["run", "-A", bench]],
-  bun: [bin("bun"), ["run", bench]],
-};
 mkdirSync(join(root, ".bench-out"), { recursive: true });
 let failed = false;
 for (const name of only) {
-  const entry = runtimes[name];
-  if (!entry) {
-    console.error(`unknown runtime "${name}"`);
-    process.exit(2);
-  }
-  const [cmd, argv] = entry;
+  const [cmd, argv] = scriptCommand(name, bench);
   const json = join(root, ".bench-out", `${benchName}-${name}.json`);
   const result = spawnSync(cmd, [...argv, ...args, "--json", json], { cwd: root, stdio: "inherit" });
   if (result.status !== 0) {

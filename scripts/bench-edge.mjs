@@ -14,7 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { bin, ROOT } from "./_runtimes.mjs";
+import { bin, ROOT, scriptCommand, takeOnly } from "./_runtimes.mjs";
 
 const root = ROOT;
 const outDir = join(root, ".bench-out");
@@ -32,7 +32,7 @@ const value = (name) => {
   args.splice(at, 2);
   return v;
 };
-const only = (value("only") ?? "node,deno,bun").split(",").filter(Boolean);
+const { only } = takeOnly(args);
 const skipBuild = flag("skip-build");
 const noHttp = flag("no-http");
 const noCold = flag("no-cold");
@@ -48,17 +48,6 @@ const coldRuns = value("cold-runs");
 if (args.length > 0) {
   console.error(`bench-edge: unknown arguments ${args.join(" ")}`);
   process.exit(2);
-}
-const runtimes = {
-  node: [bin("tsx"), [join("bench", "http_bench.ts")]],
-  deno: [bin("deno"), ["run", "-A", join("bench", "http_bench.ts")]],
-  bun: [bin("bun"), ["run", join("bench", "http_bench.ts")]],
-};
-for (const name of only) {
-  if (!runtimes[name]) {
-    console.error(`bench-edge: unknown runtime "${name}" (node, deno, bun)`);
-    process.exit(2);
-  }
 }
 
 /** Run a command with inherited output; resolves with its exit code. */
@@ -104,7 +93,7 @@ if (!noHttp) {
     const out = join(outDir, `http-${name}.json`);
     rmSync(out, { force: true });
     console.log(`\n== HTTP bench on ${name}`);
-    const [cmd, argv] = runtimes[name];
+    const [cmd, argv] = scriptCommand(name, join("bench", "http_bench.ts"));
     const code = await run(cmd, [...argv, ...httpArgs, "--out", out]);
     const result = readJson(out);
     if (code !== 0 || !result) broken = true;
