@@ -161,8 +161,8 @@ export class Memory {
 
   /**
    * Set the access of every page overlapping [address, address + length). Pages that
-   * were inaccessible are zero-filled when they become accessible; unless `keepContents`
-   * is set, pages that become inaccessible are zeroed too.
+   * become inaccessible are zeroed, so a page that becomes accessible always reads zero
+   * (inaccessible pages hold zeros; nothing is written to map them).
    */
   map(address: number, length: number, access: PageAccess): void {
     const perm = permOf(access);

@@ -405,8 +405,6 @@ export function pokeFunction(refine: RefineContext): HostFunctionSpec {
   };
 }
 
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
-
 /**
  * `pages` (11): r7 = machine, r8 = first page p, r9 = page count c, r10 = mode:
  * 0 inaccessible, 1 read, 2 write (these three zero the pages), 3 read and 4 write
@@ -433,15 +431,16 @@ export function pagesFunction(refine: RefineContext): HostFunctionSpec {
       const memory = inner.instance.memory;
       const first = Number(p);
       const pages = Number(count);
-      if (mode >= 3n) {
-        for (let i = 0; i < pages; i++) {
-          if (memory.access((first + i) * PAGE_SIZE) === "none") return result(m, HUH);
-        }
-      }
+      const [address, length] = [first * PAGE_SIZE, pages * PAGE_SIZE];
+      if (mode >= 3n && memory.check(address, length, false) >= 0) return result(m, HUH);
       const access = mode === 0n ? "none" : mode === 1n || mode === 3n ? "read" : "write";
-      if (pages > 0) memory.map(first * PAGE_SIZE, pages * PAGE_SIZE, access);
-      if (mode === 1n || mode === 2n) {
-        for (let i = 0; i < pages; i++) memory.write((first + i) * PAGE_SIZE, ZERO_PAGE, { ignoreAccess: true });
+      if (pages > 0) {
+        memory.map(address, length, access); // first: a LimitError leaves the pages as they were
+        if (mode === 1n || mode === 2n) {
+          // Zeroed: unmapping zeroes the pages that were accessible (the rest are zero already).
+          memory.map(address, length, "none");
+          memory.map(address, length, access);
+        }
       }
       return result(m, OK);
     },
