@@ -8,7 +8,7 @@
 import { type Backend, Module } from "../engine.ts";
 import { loadCryptoFunctions } from "./_crypto.ts";
 import type { HostFunctionSpec } from "../host/host.ts";
-import { formatHostCall, type RunObserver } from "../host/observe.ts";
+import { combineObservers, formatHostCall, type RunObserver } from "../host/observe.ts";
 import type { LogEntry, LogOptions } from "../host/jam/general.ts";
 import type { InvocationResult } from "../host/jam/invocations.ts";
 import { type JsonServiceState, stateFromJson, StateJsonError, stateToJson } from "../host/jam/state_json.ts";
@@ -228,19 +228,12 @@ export function invocationSetup(
   const recorder = flags.recordTrace === undefined
     ? undefined
     : new Jip6Recorder(code.bytes, { metadata: code.metadata });
-  const observer: RunObserver = {
-    onStart: (m, pc) => recorder?.onStart(m, pc),
-    onEnter: (c) => recorder?.onEnter(c),
-    onMemoryRead: (a, d) => recorder?.onMemoryRead(a, d),
-    onMemoryWrite: (a, d) => recorder?.onMemoryWrite(a, d),
-    onSetRegister: (i, v) => recorder?.onSetRegister(i, v),
+  const observer = combineObservers(recorder, {
     onCall: (event) => {
       calls++;
-      recorder?.onCall(event);
       if (flags.traceHost) io.stderr(formatHostCall(calls, event) + "\n");
     },
-    onEnd: (m, exit) => recorder?.onEnd(m, exit),
-  };
+  });
   const options = {
     code: code.module,
     gas: flags.gas,

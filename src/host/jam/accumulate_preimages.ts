@@ -16,7 +16,7 @@ import { FULL, HUH, JAM_HOST_IDS, NONE, OK, WHO } from "./constants.ts";
 import type { JamHostEnv } from "./general.ts";
 import { requestOctets, thresholdOf } from "./state.ts";
 import { paramsOf, selfInfo, stateOf, timeslotOf } from "./accumulate_common.ts";
-import { reg, U32 } from "./_guest.ts";
+import { reg, serviceOf, U32 } from "./_guest.ts";
 
 /**
  * The two registers `query` answers for a request's timeslots: [] → (0, 0), [x] →
@@ -199,8 +199,7 @@ export function provideFunction(env: JamHostEnv): HostFunctionSpec {
       const blob = readGuest(m.memory, reg(m, 8), reg(m, 9));
       if (!(blob instanceof Uint8Array)) return blob;
       const state = stateOf(env, "provide");
-      const r7 = reg(m, 7);
-      const service = r7 === NONE ? env.self : r7 < U32 ? Number(r7) : undefined;
+      const service = serviceOf(reg(m, 7), env.self);
       let result = OK;
       if (service === undefined || state.info(service) === undefined) result = WHO;
       else if (state.request(service, blake2b(blob, { dkLen: 32 }), blob.length)?.length !== 0) result = HUH;
