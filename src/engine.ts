@@ -13,8 +13,8 @@ import { Memory, type MemoryRegion } from "./memory/memory.ts";
 import { DEFAULT_MEMORY_POOL } from "./memory/pool.ts";
 import { parseBlob, type ProgramBlob } from "./program/blob.ts";
 import { ProgramError } from "./program/errors.ts";
-import { parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
-import { isPolkaVm, parsePolkaVm, polkaVmLayout, type PolkaVmProgram } from "./program/polkavm.ts";
+import { HALT_ADDRESS, parseStandardProgram, standardLayout, type StandardProgram } from "./program/spi.ts";
+import { isPolkaVm, parsePolkaVm, type PolkaVmLayout, polkaVmLayout, type PolkaVmProgram } from "./program/polkavm.ts";
 import { ExitCode } from "./recompiler/layout.ts";
 import { LimitError, type Limits, validateLimits } from "./limits.ts";
 import { GAS_MODELS, type GasModel, type GasModelName, type GasSchedule, gasSchedule } from "./gas/model.ts";
@@ -124,8 +124,6 @@ const GAS_CHUNK = 2 ** 52;
 const U64 = (1n << 64n) - 1n;
 /** Canonical opcode of PolkaVM's memset (the recompiler leaves it to the interpreter). */
 const MEMSET = Op.memset;
-/** The halt (return-to-host) address. */
-const HALT = 0xffff0000;
 
 /**
  * A loaded, validated and pre-decoded program. Immutable; instantiate it any number of times.
@@ -260,7 +258,7 @@ export class Module {
     } else if (options.args && options.args.length > 0) {
       throw new TypeError("arguments can only be given to a standard (SPI) program");
     }
-    let polkavmLayout: ReturnType<typeof polkaVmLayout> | undefined;
+    let polkavmLayout: PolkaVmLayout | undefined;
     if (this.polkavm) {
       if (options.memory) {
         throw new TypeError("memory regions cannot be given for a .polkavm program: it has its own layout");
@@ -270,7 +268,7 @@ export class Module {
       }
       polkavmLayout = polkaVmLayout(this.polkavm, { pageSize: options.pageSize });
       regions = polkavmLayout.regions;
-      registers[0] = BigInt(HALT);
+      registers[0] = BigInt(HALT_ADDRESS);
       registers[1] = BigInt(polkavmLayout.stackTop);
       heap ??= polkavmLayout.heapBase;
     }

@@ -12,8 +12,6 @@ import type { Memory } from "../memory/memory.ts";
 
 /** Registers that carry arguments, in order: A0–A5, then T0–T2. */
 const ARGUMENT_REGISTERS = [7, 8, 9, 10, 11, 12, 2, 3, 4] as const;
-const RETURN_TO_HOST = 0xffff0000n;
-const STACK_TOP = 0xfffe0000n;
 /** Gas a call gets unless told otherwise: the container has no gas, so effectively unlimited. */
 const DEFAULT_CALL_GAS = 1n << 62n;
 
@@ -100,6 +98,8 @@ export class PolkaVmInstance {
   private readonly fallback: PolkaVmImport | undefined;
   private readonly bits: 32 | 64;
   private readonly imports: readonly string[];
+  /** r0 (the return-to-host address) and r1 (the stack top) as the layout set them. */
+  private readonly entryRegisters: readonly [bigint, bigint];
 
   private constructor(instance: Instance, options: PolkaVmInstanceOptions) {
     const program = instance.module.polkavm;
@@ -107,6 +107,7 @@ export class PolkaVmInstance {
     this.instance = instance;
     this.bits = program.bits;
     this.imports = program.imports;
+    this.entryRegisters = [instance.getRegister(0), instance.getRegister(1)];
     this.exports = new Map(program.exports.map((e) => [e.name, e.pc]));
     const given = options.imports ?? {};
     this.handlers = program.imports.map((
@@ -161,8 +162,8 @@ export class PolkaVmInstance {
     }
     const vm = this.instance;
     for (let r = 0; r < 13; r++) vm.setRegister(r, 0);
-    vm.setRegister(0, RETURN_TO_HOST);
-    vm.setRegister(1, STACK_TOP);
+    vm.setRegister(0, this.entryRegisters[0]);
+    vm.setRegister(1, this.entryRegisters[1]);
     args.forEach((value, i) => this.setArgument(ARGUMENT_REGISTERS[i], value));
     vm.pc = pc;
     vm.gas = options.gas ?? DEFAULT_CALL_GAS;

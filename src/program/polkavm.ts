@@ -12,6 +12,7 @@ import type { MemoryRegion } from "../memory/memory.ts";
 import { concatBytes, parseBlob, type ProgramBlob } from "./blob.ts";
 import { encodeVarint } from "./reader.ts";
 import { ProgramError } from "./errors.ts";
+import { HALT_ADDRESS, Z_Z } from "./spi.ts";
 
 /** The magic bytes every `.polkavm` file starts with (`PVM\0`). */
 export const POLKAVM_MAGIC: Uint8Array = new Uint8Array([0x50, 0x56, 0x4d, 0x00]);
@@ -329,8 +330,8 @@ export interface PolkaVmLayout {
   readonly pageSize: number;
 }
 
-/** The gap PolkaVM leaves around regions, whatever the page size. */
-const ZONE = 0x10000;
+/** The gap PolkaVM leaves around regions, whatever the page size: the GP's zone Z_Z. */
+const ZONE = Z_Z;
 const alignUp = (value: number, to: number) => Math.ceil(value / to) * to;
 
 /**
@@ -359,7 +360,7 @@ export function polkaVmLayout(
   const roAddress = ZONE;
   const rwAddress = roAddress + alignUp(program.roDataSize, ZONE) + ZONE;
   const heapBase = rwAddress + program.rwDataSize;
-  const stackTop = 0xffff0000 - ZONE; // no auxiliary data
+  const stackTop = HALT_ADDRESS - ZONE; // no auxiliary data
   const stackLength = alignUp(program.stackSize, pageSize);
   const stackAddress = stackTop - stackLength;
   const heapLimit = Math.floor(stackAddress / ZONE) * ZONE - ZONE;

@@ -16,6 +16,7 @@ import { concatBytes, encodeBlob, type ProgramBlob } from "./blob.ts";
 import { ProgramError } from "./errors.ts";
 import type { PolkaVmProgram } from "./polkavm.ts";
 import { encodeVarint } from "./reader.ts";
+import { Z_P } from "./spi.ts";
 
 /** Which exports the GP entry points jump to (an absent one traps). */
 export interface JamEntryExports {
@@ -26,7 +27,6 @@ export interface JamEntryExports {
 }
 
 const PROLOGUE = 10;
-const Z_P = 4096;
 
 /**
  * Convert a `.polkavm` JAM service into a standard program with metadata (the bytes
