@@ -745,7 +745,9 @@ class BlockEmitter {
     this.openIf();
     c.i32Const(pc);
     c.localSet(L_PC);
-    if (ctx.meter) {
+    // L_REFUND starts at 0 and is set only on the way out: nothing to do for a zero refund
+    // (always the case when block costs are charged in advance).
+    if (ctx.meter && refund !== 0) {
       c.i64Const(refund);
       c.localSet(L_REFUND);
     }
