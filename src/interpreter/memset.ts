@@ -2,12 +2,13 @@
  * PolkaVM's `memset` instruction (no operands): fill A2 bytes at address A0 with the low
  * byte of A1, leaving A0 past the filled bytes and A2 = 0. If a page on the way is not
  * writable, the bytes before it are filled, A0/A2 say how far it got, and the machine
- * stops with a page fault (or a panic below 0x10000) there; running again resumes the fill.
+ * stops with a page fault (or a panic below `memory.panicBelow`, 0x10000) there; running
+ * again resumes the fill.
  * It costs one instruction's gas, like any other instruction.
  *
  * @module
  */
-import { LOW_PANIC_LIMIT, type Memory, PAGE_SIZE } from "../memory/memory.ts";
+import { type Memory, PAGE_SIZE } from "../memory/memory.ts";
 import type { MachineState } from "./interpreter.ts";
 
 const A0 = 14, A1 = 16, A2 = 18; // low words of r7, r8, r9 in the split register file
@@ -27,7 +28,7 @@ export function memset(memory: Memory, state: MachineState, panicStatus: number,
   while (done < count) {
     const address = (start + done) >>> 0;
     if (memory.access(address) !== "write") {
-      status = address < LOW_PANIC_LIMIT ? panicStatus : faultStatus;
+      status = address < memory.panicBelow ? panicStatus : faultStatus; // the rule of every access
       state.exitArg = address - (address % PAGE_SIZE);
       break;
     }
