@@ -4,6 +4,7 @@
  * @module
  */
 import { blake2b } from "@noble/hashes/blake2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 
 /**
  * BLAKE2b-256 of the bytes, hex.
@@ -15,5 +16,5 @@ import { blake2b } from "@noble/hashes/blake2.js";
  * ```
  */
 export function contentHash(bytes: Uint8Array): string {
-  return Array.from(blake2b(bytes, { dkLen: 32 }), (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytesToHex(blake2b(bytes, { dkLen: 32 }));
 }

@@ -103,12 +103,8 @@ export function decimal64(value: bigint): string {
   return s < 0n ? `${u} (${s})` : `${u}`;
 }
 
-/** Lowercase hex of bytes, no prefix. */
-export function bytesToHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
-}
+/** Lowercase hex of bytes, no prefix (@noble/hashes' encoder). */
+export { bytesToHex } from "@noble/hashes/utils.js";
 
 /** Compact one-line JSON with BigInts as decimal strings. */
 export function toJson(value: unknown): string {

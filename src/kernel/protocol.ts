@@ -20,13 +20,11 @@
  *
  * @module
  */
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import type { HostRegistry } from "../host/host.ts";
 import { fetchBlob, type FetchData } from "../host/jam/general.ts";
 import { FULL, NONE, OOB, WHAT } from "../host/jam/constants.ts";
 import { type DataCapAccess, kernelRegistry, Protocol } from "./host.ts";
-
-const toKey = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-const fromKey = (key: string) => Uint8Array.from(key.match(/../g) ?? [], (h) => parseInt(h, 16));
 
 /** What a {@link JarServiceState} starts with. */
 export interface JarServiceOptions {
@@ -70,7 +68,7 @@ export class JarServiceState {
 
   /** The value stored under `key`. */
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.storage.get(toKey(key));
+    return this.storage.get(bytesToHex(key));
   }
 
   /**
@@ -78,7 +76,7 @@ export class JarServiceState {
    * storage would then hold more than {@link maxStorageBytes}.
    */
   set(key: Uint8Array, value: Uint8Array): boolean {
-    const k = toKey(key);
+    const k = bytesToHex(key);
     const old = this.storage.get(k);
     const bytes = this.bytes - (old ? key.length + old.length : 0) + (value.length ? key.length + value.length : 0);
     if (bytes > this.maxStorageBytes && bytes > this.bytes) return false;
@@ -100,7 +98,7 @@ export class JarServiceState {
 
   /** Every (key, value) pair, keys in insertion order. */
   entries(): [Uint8Array, Uint8Array][] {
-    return [...this.storage].map(([k, v]) => [fromKey(k), v]);
+    return [...this.storage].map(([k, v]) => [hexToBytes(k), v]);
   }
 
   /** Save the storage as the checkpoint (CHECKPOINT). */

@@ -35,6 +35,7 @@
  *
  * @module
  */
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { type Exit, type InstantiateOptions, Module, type ProgramFormat } from "../engine.ts";
 import type { GasModelName } from "../gas/model.ts";
 import { ProgramError } from "../program/errors.ts";
@@ -897,7 +898,5 @@ function hex(value: bigint | number): string {
 }
 
 function hexBytes(bytes: Uint8Array): string {
-  let s = "0x";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
+  return "0x" + bytesToHex(bytes);
 }

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Exit } from "../engine.ts";
 import type { HostCallEvent, HostMachine } from "../host/host.ts";
 import type { HostCallStart, RunObserver } from "../host/observe.ts";
@@ -155,9 +156,7 @@ const gasText = (gas: bigint) => (gas < 0n ? "0" : gas.toString());
 const addressHex = (address: number) => `0x${address.toString(16).padStart(8, "0")}`;
 
 function bytesHex(bytes: Uint8Array): string {
-  const parts = new Array<string>(bytes.length);
-  for (let i = 0; i < bytes.length; i++) parts[i] = (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-  return "0x" + parts.join("");
+  return "0x" + bytesToHex(bytes);
 }
 
 function registerDump(registers: readonly bigint[]): string {

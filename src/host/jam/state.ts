@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { DEPOSIT } from "./constants.ts";
 
 /** A service account's info fields (what `info` encodes), apart from the derived threshold. */
@@ -186,9 +187,8 @@ export interface ServiceState {
   rollback(snapshot: StateSnapshot): void;
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-const unhex = (text: string) =>
-  Uint8Array.from({ length: text.length / 2 }, (_, i) => parseInt(text.slice(2 * i, 2 * i + 2), 16));
+const hex = bytesToHex;
+const unhex = hexToBytes;
 
 /** What one account stores (see {@link InMemoryServiceState.contents}), each list ordered by key. */
 export interface AccountContents {

@@ -35,6 +35,7 @@
  *
  * @module
  */
+import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Privileges, ServiceInfo } from "./state.ts";
 import { InMemoryServiceState } from "./state.ts";
 import { FULL_PARAMS } from "./params.ts";
@@ -124,7 +125,7 @@ function knownFields(object: Record<string, unknown>, path: string, known: reado
   }
 }
 
-const hex = (b: Uint8Array) => "0x" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const hex = (b: Uint8Array) => "0x" + bytesToHex(b);
 
 /**
  * Load a state from its JSON form (already parsed).
