@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { decodeInstruction, skipTable } from "../isa/decode.ts";
+import { decodeInstruction, isOpcodePosition, skipTable } from "../isa/decode.ts";
 import type { IsaProfile, OpcodeInfo } from "../isa/opcodes.ts";
-import { OPCODE_BY_CODE } from "../isa/opcodes.ts";
+import { Op, OPCODE_BY_CODE } from "../isa/opcodes.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 
 type Role = "A" | "B" | "D";
@@ -132,7 +132,7 @@ export class JavmCostModel {
   /** True if an instruction starts at pc. */
   private isStart(pc: number): boolean {
     const { code, bitmask } = this.blob;
-    return pc >= 0 && pc < code.length && ((bitmask[pc >> 3] >> (pc & 7)) & 1) === 1;
+    return pc >= 0 && pc < code.length && isOpcodePosition(bitmask, pc);
   }
 
   /** The canonical row at pc: undefined for an invalid opcode or a non-start position. */
@@ -214,6 +214,6 @@ export class JavmCostModel {
     const target = decodeInstruction(code, this.skips, bitmask, pc, this.profile).target;
     if (!this.isStart(target)) return 20;
     const canonical = this.profile.canonical[code[target]];
-    return canonical === 0 || canonical === 2 ? 1 : 20;
+    return canonical === Op.trap || canonical === Op.unlikely ? 1 : 20;
   }
 }

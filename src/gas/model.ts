@@ -14,6 +14,7 @@
  */
 import type { DecodedProgram } from "../interpreter/predecode.ts";
 import type { IsaProfile } from "../isa/opcodes.ts";
+import { isOpcodePosition } from "../isa/decode.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 import { PipelineModel } from "./pipeline.ts";
 import { JavmCostModel } from "./javm.ts";
@@ -160,10 +161,9 @@ function javmSchedule(blob: ProgramBlob, decoded: DecodedProgram, profile: IsaPr
   const sim = new JavmCostModel(blob, profile, model.memoryLatency ?? 25);
   const blockCost = new Int32Array(n + 1);
   const entryCost = new Int32Array(n + 1);
-  const isStart = (pc: number) => ((blob.bitmask[pc >> 3] >> (pc & 7)) & 1) === 1;
   for (let start = 0; start < n; start++) {
     const gasBlockStart = start === 0 || decoded.blockStart[start] === 1 ||
-      (isStart(start) && decoded.op[start] === 0 && afterTerminator(sim, blob, start));
+      (isOpcodePosition(blob.bitmask, start) && decoded.op[start] === 0 && afterTerminator(sim, blob, start));
     if (!gasBlockStart) continue;
     const cost = sim.blockCost(start);
     if (decoded.blockStart[start]) blockCost[start] = cost;
@@ -178,7 +178,7 @@ function javmSchedule(blob: ProgramBlob, decoded: DecodedProgram, profile: IsaPr
 /** True if a terminator's next instruction is `pc` (only asked for rare invalid positions). */
 function afterTerminator(sim: JavmCostModel, blob: ProgramBlob, pc: number): boolean {
   for (let p = Math.max(0, pc - 25); p < pc; p++) {
-    if (((blob.bitmask[p >> 3] >> (p & 7)) & 1) === 1 && sim.isTerminator(p) && sim.next(p) === pc) return true;
+    if (isOpcodePosition(blob.bitmask, p) && sim.isTerminator(p) && sim.next(p) === pc) return true;
   }
   return false;
 }

@@ -54,24 +54,3 @@ export function isCopyable(cap: Cap): boolean {
 export function copyCap(cap: Cap): Cap {
   return cap.kind === "handle" ? { ...cap } : Object.freeze({ ...cap }) as Cap;
 }
-
-/** Short description for traces: `data(4p @0x0 rw)`, `handle(vm 3)`, … */
-export function describeCap(cap: Cap | undefined): string {
-  if (!cap) return "empty";
-  switch (cap.kind) {
-    case "untyped":
-      return `untyped(${cap.pool.total - cap.pool.offset} pages free)`;
-    case "data": {
-      const d = cap.data;
-      const where = d.basePage === undefined ? "" : ` @0x${(d.basePage * 4096).toString(16)} ${d.access}`;
-      return `data(${d.pageCount}p${where}${d.mappedCount > 0 ? `, ${d.mappedCount} mapped` : ""})`;
-    }
-    case "code":
-      return `code(#${cap.code.id})`;
-    case "handle":
-    case "callable":
-      return `${cap.kind}(vm ${cap.vm.index}${cap.maxGas === undefined ? "" : `, max gas ${cap.maxGas}`})`;
-    case "protocol":
-      return `protocol(${cap.id})`;
-  }
-}

@@ -11,6 +11,8 @@
  *
  * @module
  */
+import { isOpcodePosition } from "../isa/decode.ts";
+import { Op } from "../isa/opcodes.ts";
 import { Status } from "../interpreter/interpreter.ts";
 import { Memory } from "../memory/memory.ts";
 import { DEFAULT_MEMORY_POOL, type MemoryPool } from "../memory/pool.ts";
@@ -21,7 +23,6 @@ import {
   type Cap,
   ChildStatus,
   copyCap,
-  describeCap,
   ECALL_FEE,
   isCopyable,
   KERNEL_HUH,
@@ -295,7 +296,7 @@ export class Kernel {
     const st = vm.machine;
     if (status === Status.host) {
       const pc = st.pc;
-      const isEcall = vm.code.decoded.op[pc] === 3;
+      const isEcall = vm.code.decoded.op[pc] === Op.ecall;
       const imm = st.exitArg >>> 0;
       st.pc = vm.code.decoded.next[pc];
       st.charged = false; // ecalli and ecall end their gas block
@@ -314,8 +315,8 @@ export class Kernel {
     // panic (a jump to the GP halt address is an ordinary bad jump here) or trap
     const code = vm.code.blob;
     const pc = st.pc;
-    const trap = status === Status.panic && pc < code.code.length && code.code[pc] === 0 &&
-      ((code.bitmask[pc >> 3] >> (pc & 7)) & 1) === 1;
+    const trap = status === Status.panic && pc < code.code.length && code.code[pc] === Op.trap &&
+      isOpcodePosition(code.bitmask, pc);
     return trap ? this.fault(vm, ChildStatus.trap, vm.reg(7)) : this.fault(vm, ChildStatus.panic, KERNEL_HUH);
   }
 
@@ -398,9 +399,7 @@ export class Kernel {
     if (!cap) return this.what(vm, `call slot ${slot}: empty`);
     switch (cap.kind) {
       case "protocol":
-        this.pendingProtocol = true;
-        if (this.trace) this.log(vm, `call slot ${slot}: protocol ${cap.id} → host`);
-        return { kind: "protocol", id: cap.id, gas: BigInt(vm.machine.gas) };
+        return this.protocolCall(vm, cap.id, slot);
       case "untyped":
         return this.retype(vm, cap.pool, dest);
       case "code":
@@ -413,10 +412,12 @@ export class Kernel {
     }
   }
 
-  /** A protocol call reached through a remote reference (ecall op 0). */
-  protocolCall(vm: KernelVm, id: number): KernelExit {
+  /** A protocol call: through the caller's `slot`, or through a remote reference (ecall op 0). */
+  protocolCall(vm: KernelVm, id: number, slot?: number): KernelExit {
     this.pendingProtocol = true;
-    if (this.trace) this.log(vm, `remote protocol ${id} → host`);
+    if (this.trace) {
+      this.log(vm, `${slot === undefined ? "remote protocol" : `call slot ${slot}: protocol`} ${id} → host`);
+    }
     return { kind: "protocol", id, gas: BigInt(vm.machine.gas) };
   }
 
@@ -574,11 +575,6 @@ export class Kernel {
   /** @internal Trace one line. */
   log(vm: KernelVm, text: string): void {
     this.trace?.(`vm ${vm.index}: ${text}`);
-  }
-
-  /** @internal Describe a slot for traces. */
-  describe(vm: KernelVm, slot: number): string {
-    return describeCap(vm.caps.get(slot));
   }
 }
 

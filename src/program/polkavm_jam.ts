@@ -14,6 +14,7 @@
  */
 import { concatBytes, encodeBlob, type ProgramBlob } from "./blob.ts";
 import { ProgramError } from "./errors.ts";
+import { isOpcodePosition } from "../isa/decode.ts";
 import type { PolkaVmProgram } from "./polkavm.ts";
 import { encodeVarint } from "./reader.ts";
 import { Z_P } from "./spi.ts";
@@ -102,7 +103,7 @@ function withPrologue(blob: ProgramBlob, targets: readonly (number | undefined)[
   const bitmask = new Uint8Array(Math.ceil((PROLOGUE + n) / 8));
   bitmask[0] = 1 | (1 << 5);
   for (let pc = 0; pc < n; pc++) {
-    if ((blob.bitmask[pc >> 3] >> (pc & 7)) & 1) bitmask[(pc + PROLOGUE) >> 3] |= 1 << ((pc + PROLOGUE) & 7);
+    if (isOpcodePosition(blob.bitmask, pc)) bitmask[(pc + PROLOGUE) >> 3] |= 1 << ((pc + PROLOGUE) & 7);
   }
   const table = Array.from(blob.jumpTable.toArray(), (entry) => PROLOGUE + entry);
   return encodeBlob({ code, bitmask, jumpTable: table });
