@@ -48,9 +48,22 @@ export interface GasModel {
   readonly simulation?: "reorder-buffer" | "javm";
 }
 
-/** The javm model at a memory tier (load/store cycles): `javm` is tier 25. */
+/**
+ * The name of the javm gas model at a memory tier (load/store cycles): `javm` is tier 25.
+ *
+ * @example
+ * ```ts
+ * import { javmModelName } from "./model.ts";
+ * console.log(javmModelName(25), javmModelName(50)); // javm javm-50
+ * ```
+ */
+export function javmModelName(tier: 25 | 50 | 75 | 100): GasModelName {
+  return tier === 25 ? "javm" : `javm-${tier}` as GasModelName;
+}
+
+/** The javm model at a memory tier. */
 const javm = (tier: 25 | 50 | 75 | 100): [GasModelName, GasModel] => {
-  const name = (tier === 25 ? "javm" : `javm-${tier}`) as GasModelName;
+  const name = javmModelName(tier);
   return [name, {
     name,
     perBlock: true,

@@ -6,17 +6,12 @@
  *
  * @module
  */
-import { GAS_MODELS, type GasModelName, type GasSchedule, gasSchedule } from "../gas/model.ts";
+import { GAS_MODELS, type GasSchedule, gasSchedule, javmModelName } from "../gas/model.ts";
 import { JavmCostModel } from "../gas/javm.ts";
 import { type DecodedProgram, predecode } from "../interpreter/predecode.ts";
 import { ISA_JAVM } from "../isa/opcodes.ts";
 import type { ProgramBlob } from "../program/blob.ts";
 import { compile, type CompiledCode } from "../recompiler/runtime.ts";
-
-/** The gas model name of a memory tier. */
-export function javmModelName(tier: 25 | 50 | 75 | 100): GasModelName {
-  return tier === 25 ? "javm" : `javm-${tier}` as GasModelName;
-}
 
 /** A CODE cap's program. */
 export class CodeImage {
@@ -53,7 +48,7 @@ export class CodeImage {
     if (!code) {
       code = compile(this.decoded, this.blob, {
         rotation,
-        costModel: `${ISA_JAVM.name}/${javmModelName(this.tier)}`,
+        costModel: `${ISA_JAVM.name}/${this.gas.model.name}`,
         blockCost: this.gas.blockCost,
       });
       this.compiledByRotation.set(rotation, code);
