@@ -68,7 +68,7 @@ export { ISA_GAS_VECTORS, ISA_V08_DRAFT } from "./src/isa/opcodes.ts";
 export { LimitError, type Limits } from "./src/limits.ts";
 export { Runtime, type RuntimeOptions, type RuntimeStats } from "./src/runtime.ts";
 export { contentHash } from "./src/hash.ts";
-export { setCompiledCacheBudget, setWasmStore, type WasmStore } from "./src/recompiler/runtime.ts";
+export { clearCompiledCache, setCompiledCacheBudget, setWasmStore, type WasmStore } from "./src/recompiler/runtime.ts";
 export { VERSION } from "./src/version.ts";
 export { DEFAULT_MEMORY_POOL, MemoryPool } from "./src/memory/pool.ts";
 export * from "./src/host/host.ts";

@@ -20,7 +20,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
-import { setCompiledCacheBudget, setWasmStore } from "../mod.ts";
+import { clearCompiledCache, setWasmStore } from "../mod.ts";
 import { DoomHost } from "../examples/doom/doom_host.ts";
 import { ensureWad } from "../examples/doom/setup.mjs";
 import { argOption, median, RUNTIME, sharedPath } from "./_shared.ts";
@@ -76,8 +76,7 @@ const fps = median(windows);
 // is already there, as after a reload with a cached module.
 const warmCache = firstFrame("recompiler");
 // Warm from the Wasm store: drop the compiled modules, keep the emitted bytes.
-setCompiledCacheBudget(0);
-setCompiledCacheBudget(256 << 20);
+clearCompiledCache();
 const warmStore = firstFrame("recompiler");
 setWasmStore(undefined);
 

@@ -2,7 +2,7 @@
 // later auto instances start on the compiled code.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { assemble, AUTO_HOT_MODULE_INSTRUCTIONS, Module, setCompiledCacheBudget, setWasmStore } from "../mod.ts";
+import { assemble, AUTO_HOT_MODULE_INSTRUCTIONS, clearCompiledCache, Module, setWasmStore } from "../mod.ts";
 
 /** Counts r7 down from 100,000 (about 300,000 instructions per run). */
 const LOOP = `
@@ -47,8 +47,7 @@ describe("background compilation", () => {
     const stored = new Map<string, Uint8Array>();
     let reads = 0;
     setWasmStore({ get: (k) => (reads++, stored.get(k)), set: (k, b) => void stored.set(k, b) });
-    setCompiledCacheBudget(0); // start without in-process modules from the tests above
-    setCompiledCacheBudget(256 << 20);
+    clearCompiledCache(); // start without in-process modules from the tests above
     try {
       const bytes = assemble(LOOP);
       const run = () => {
@@ -57,8 +56,7 @@ describe("background compilation", () => {
       };
       const first = run();
       assert.equal(stored.size, 1);
-      setCompiledCacheBudget(0); // forget in-process modules: the next compile must use the store
-      setCompiledCacheBudget(256 << 20);
+      clearCompiledCache(); // forget in-process modules: the next compile must use the store
       const second = run();
       assert.deepEqual(second, first);
       assert.ok(reads >= 2);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { captureIo, main } from "../src/cli/main.ts";
-import { setCompiledCacheBudget } from "../src/recompiler/runtime.ts";
+import { clearCompiledCache } from "../src/recompiler/runtime.ts";
 
 describe("PVMKIT_WASM_CACHE", () => {
   it("stores emitted Wasm on disk and reuses it", async () => {
@@ -16,8 +16,7 @@ describe("PVMKIT_WASM_CACHE", () => {
     process.env.PVMKIT_WASM_CACHE = dir;
     try {
       const run = async () => {
-        setCompiledCacheBudget(0); // forget in-process modules, so only the disk can help
-        setCompiledCacheBudget(256 << 20);
+        clearCompiledCache(); // forget in-process modules, so only the disk can help
         const io = captureIo();
         const code = await main(["run", "examples/fibonacci.pvmasm", "--regs", "7=30", "--backend", "recompiler"], io);
         assert.equal(code, 0, io.err());

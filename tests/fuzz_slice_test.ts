@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type Exit, type InstantiateOptions, Module } from "../src/engine.ts";
 import type { MemoryRegion } from "../src/memory/memory.ts";
 import { crossCheck, hostValue } from "../src/recompiler/crosscheck.ts";
-import { compile, setCompiledCacheBudget, setWasmStore } from "../src/recompiler/runtime.ts";
+import { clearCompiledCache, compile, setWasmStore } from "../src/recompiler/runtime.ts";
 import { parseBlob } from "../src/program/blob.ts";
 import { predecode } from "../src/interpreter/predecode.ts";
 import { asm, asmWithTable, HALT, I, type Ins } from "./_programs.ts";
@@ -165,8 +165,7 @@ describe("regressions found by the fuzzer", () => {
     // Each cached module keeps engine code-space mappings: unbounded, tens of thousands of small
     // programs exhausted the process's mapping limit and V8 aborted. A module compiled before
     // 1024 others must have been dropped, though 1025 tiny modules are far below the byte budget.
-    setCompiledCacheBudget(0);
-    setCompiledCacheBudget(256 << 20);
+    clearCompiledCache();
     const compileProgram = (n: number) => {
       const blob = parseBlob(asm(I.loadImm(1, n), I.trap()).bytes);
       return compile(predecode(blob), blob, { rotation: 0 });
@@ -185,8 +184,7 @@ describe("regressions found by the fuzzer", () => {
     try {
       for (let round = 0; round < 2; round++) {
         // Round 0 emits and stores; round 1, with the in-process cache emptied, reads the store.
-        setCompiledCacheBudget(0);
-        setCompiledCacheBudget(256 << 20);
+        clearCompiledCache();
         const mod = Module.load(p.bytes, { format: "generic", gasModel: "pipeline" });
         const vm = mod.instantiate({ gas: 0n, pc: 1, backend: "recompiler" });
         assert.deepEqual(vm.run(), { kind: "oog", pc: 1, gas: 0n }, `round ${round}`);

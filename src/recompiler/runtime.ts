@@ -69,6 +69,21 @@ export function setCompiledCacheBudget(bytes: number): void {
   evict();
 }
 
+/**
+ * Drop every module from the in-process compiled-module cache (the budget stays); a later
+ * compile emits again, or reads a {@link WasmStore} if one is set.
+ *
+ * @example
+ * ```ts
+ * import { clearCompiledCache } from "./runtime.ts";
+ * clearCompiledCache();
+ * ```
+ */
+export function clearCompiledCache(): void {
+  cache.clear();
+  cachedBytes = 0;
+}
+
 function evict(): void {
   for (const [key, entry] of cache) {
     if (cachedBytes <= cacheBudget && cache.size <= MAX_CACHED_MODULES) break;
