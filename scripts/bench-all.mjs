@@ -16,9 +16,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ROOT, scriptCommand, takeOnly } from "./_runtimes.mjs";
+import { ROOT as root, scriptCommand, takeOnly } from "./_runtimes.mjs";
 
-const root = ROOT;
 const outDir = join(root, ".bench-out");
 const benchFile = join("bench", "interpreter_bench.ts");
 

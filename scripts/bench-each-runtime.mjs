@@ -7,9 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ROOT, scriptCommand, takeOnly } from "./_runtimes.mjs";
+import { ROOT as root, scriptCommand, takeOnly } from "./_runtimes.mjs";
 
-const root = ROOT;
 const args = process.argv.slice(2);
 const { only } = takeOnly(args);
 const benchName = args.shift();

@@ -14,9 +14,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { bin, ROOT, scriptCommand, takeOnly } from "./_runtimes.mjs";
+import { bin, ROOT as root, scriptCommand, takeOnly } from "./_runtimes.mjs";
 
-const root = ROOT;
 const outDir = join(root, ".bench-out");
 
 const args = process.argv.slice(2);

@@ -7,9 +7,8 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { bin, ROOT, takeOnly } from "./_runtimes.mjs";
+import { bin, ROOT as root, takeOnly } from "./_runtimes.mjs";
 
-const root = ROOT;
 const args = process.argv.slice(2);
 const { only, given: onlyGiven } = takeOnly(args);
 const files = args.length > 0

@@ -50,4 +50,4 @@ export function runBoth(
 }
 
 /** WHAT as the halt value. */
-export const WHAT = (1n << 64n) - 2n;
+export { KERNEL_WHAT as WHAT } from "../src/kernel/caps.ts";

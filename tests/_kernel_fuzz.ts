@@ -11,7 +11,7 @@ import { encodeJar, encodeJarCode } from "../src/program/jar.ts";
 import { Kernel, type KernelExit } from "../src/kernel/kernel.ts";
 import { runKernelWithHost } from "../src/kernel/host.ts";
 import { jarProtocolRegistry, JarServiceState } from "../src/kernel/protocol.ts";
-import { jarCode } from "./_kernel.ts";
+import { jarOf } from "./_kernel.ts";
 import type { DataObject } from "../src/kernel/pages.ts";
 
 /** xorshift32 PRNG. */
@@ -133,12 +133,10 @@ export function randomProgram(next: (n: number) => number): string {
 
 /** A blob: root and child both random, UNTYPED of 8 pages, a stack and an args cap. */
 export function randomJar(next: (n: number) => number): Uint8Array {
-  return encodeJar({
+  return jarOf(randomProgram(next), {
+    child: randomProgram(next),
     memoryPages: 8,
-    invokeSlot: 64,
     caps: [
-      { slot: 64, kind: "code", bytes: jarCode(randomProgram(next)) },
-      { slot: 32, kind: "code", bytes: jarCode(randomProgram(next)) },
       { slot: 65, kind: "data", basePage: 0, pageCount: 1, access: "rw" },
       { slot: 0, kind: "data", basePage: 2, pageCount: 1, access: "rw" },
     ],

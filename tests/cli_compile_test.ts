@@ -9,11 +9,9 @@ import { loadWatPrinter } from "../src/cli/compile.ts";
 import { Module } from "../src/engine.ts";
 import { assemble } from "../src/isa/assembler.ts";
 import { validateWasm, wabtSkipReason } from "./_wabt.ts";
-import { runCli, tempFiles } from "./_cli.ts";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const { dir, file } = tempFiles("pvmkit-cli-compile-");
-
-const cli = runCli;
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 const FIB = example("fibonacci.pvmasm");

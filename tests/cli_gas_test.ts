@@ -5,11 +5,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { asm, I } from "./_programs.ts";
-import { runCli, tempFiles } from "./_cli.ts";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const { dir, file } = tempFiles("pvmkit-cli-gas-");
-
-const cli = runCli;
 
 // 0 fallthrough | 1 load_imm r7, 1 · 4 unlikely (2) · 5 trap
 // Blocks: 0 costs 2 (fallthrough, latency 2); 1 costs 40 (three independent entries).

@@ -22,13 +22,11 @@ import { asm, I, spi } from "./_programs.ts";
 import { assemble } from "../src/isa/assembler.ts";
 import { sharedPath } from "./_shared.ts";
 import { readAt, resultOf, setupFrom } from "./_trace_setup.ts";
-import { runCli, tempFiles } from "./_cli.ts";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const { dir, file } = tempFiles("pvmkit-cli-invocations-");
 const BACKENDS = ["interpreter", "recompiler"] as const;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
-const cli = runCli;
 
 async function replays(tracePath: string) {
   for (const backend of BACKENDS) {

@@ -8,11 +8,9 @@ import { wantColor } from "../src/cli/_output.ts";
 import { Module } from "../src/engine.ts";
 import { ProgramError } from "../src/program/errors.ts";
 import { VERSION } from "../src/version.ts";
-import { runCli, tempFiles } from "./_cli.ts";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const { dir, file } = tempFiles("pvmkit-cli-");
-
-const cli = runCli;
 
 // Hand-assembled generic blobs: [jump table length, entry size, code length, code..., bitmask].
 // load_imm r7, 5 (51 07 05) ; add_imm_64 r8, r7, 10 (149 0x78 0a) ; jump_ind r0, 0 (50 00).

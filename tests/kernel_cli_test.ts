@@ -6,10 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { jarOf } from "./_kernel.ts";
 import { sharedPath } from "./_shared.ts";
-import { runCli, tempFiles } from "./_cli.ts";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const { file } = tempFiles("pvmkit-jar-");
-const cli = runCli;
 
 describe("pvmkit run FILE.jar", () => {
   it("runs through the kernel: φ7 at halt, gas, VMs; --json", async () => {

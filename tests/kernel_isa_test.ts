@@ -10,10 +10,9 @@ import { assemble } from "../src/isa/assembler.ts";
 import { disassemble } from "../src/isa/disassembler.ts";
 import { ISA_JAVM, ISA_PROFILES } from "../src/isa/opcodes.ts";
 import { encodeJar, encodeJarCode } from "../src/program/jar.ts";
-import { runCli, tempFiles } from "./_cli.ts";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const { dir } = tempFiles("pvmkit-javm-isa-");
-const cli = runCli;
 
 // Hand-encoded: ecall (3) | sbrk r1, r1 (101, 0x11) | unlikely (2) | ecalli 0 (10).
 const CODE = [3, 101, 0x11, 2, 10];

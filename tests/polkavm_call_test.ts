@@ -8,14 +8,12 @@ import { LimitError } from "../src/limits.ts";
 import { PolkaVmCallError, PolkaVmInstance } from "../src/host/polkavm.ts";
 import { encodePolkaVm } from "../src/program/polkavm.ts";
 import { assemble } from "../src/isa/assembler.ts";
-import { captureIo, main } from "../src/cli/main.ts";
 import { readBytes, sharedPath } from "./_shared.ts";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { runCli as cli, tempFiles } from "./_cli.ts";
 
 const helloPath = sharedPath("programs", "polkavm", "example-hello-world.polkavm");
 const BACKENDS = ["interpreter", "recompiler"] as const;
+const { file } = tempFiles("pvmkit-call-");
 
 describe("polkavm call: hello world", { skip: !helloPath }, () => {
   for (const backend of BACKENDS) {
@@ -47,8 +45,7 @@ describe("polkavm call: hello world", { skip: !helloPath }, () => {
 
   it("pvmkit call prints the sum; exit 1 without the import, 2 for an unknown export", async () => {
     for (const backend of BACKENDS) {
-      const io = captureIo();
-      const args = [
+      const r = await cli(
         "call",
         helloPath!,
         "add_numbers",
@@ -58,40 +55,37 @@ describe("polkavm call: hello world", { skip: !helloPath }, () => {
         "get_third_number=0x10",
         "--backend",
         backend,
-      ];
-      assert.equal(await main(args, io), 0, io.err());
-      assert.match(io.out(), /returned A0 = 27 \(0x1b\)/);
+      );
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /returned A0 = 27 \(0x1b\)/);
     }
-    const json = captureIo();
-    assert.equal(
-      await main(["call", helloPath!, "add_numbers", "1", "1", "--import", "get_third_number=1", "--json"], json),
-      0,
-    );
-    assert.equal(JSON.parse(json.out()).a0, "3");
-    const missing = captureIo();
-    assert.equal(await main(["call", helloPath!, "add_numbers", "1", "2"], missing), 1);
-    assert.match(missing.err(), /import 0 \("get_third_number"\) has no host function/);
-    const unknown = captureIo();
-    assert.equal(await main(["call", helloPath!, "nope"], unknown), 2);
-    assert.match(unknown.err(), /no export "nope"/);
-    const badImport = captureIo();
-    assert.equal(await main(["call", helloPath!, "add_numbers", "--import", "other=1"], badImport), 2);
+    const json = await cli("call", helloPath!, "add_numbers", "1", "1", "--import", "get_third_number=1", "--json");
+    assert.equal(json.code, 0);
+    assert.equal(JSON.parse(json.out).a0, "3");
+    const missing = await cli("call", helloPath!, "add_numbers", "1", "2");
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /import 0 \("get_third_number"\) has no host function/);
+    const unknown = await cli("call", helloPath!, "nope");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /no export "nope"/);
+    const badImport = await cli("call", helloPath!, "add_numbers", "--import", "other=1");
+    assert.equal(badImport.code, 2);
   });
 
   it("pvmkit inspect lists sections, imports and exports", async () => {
-    const io = captureIo();
-    assert.equal(await main(["inspect", helloPath!], io), 0, io.err());
-    assert.match(io.out(), /32-bit/);
-    assert.match(io.out(), /0 {2}get_third_number/);
-    assert.match(io.out(), /add_numbers @ pc 0/);
-    const json = captureIo();
-    assert.equal(await main(["inspect", "--json", helloPath!], json), 0);
-    const parsed = JSON.parse(json.out());
+    const r = await cli("inspect", helloPath!);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /32-bit/);
+    assert.match(r.out, /0 {2}get_third_number/);
+    assert.match(r.out, /add_numbers @ pc 0/);
+    const json = await cli("inspect", "--json", helloPath!);
+    assert.equal(json.code, 0);
+    const parsed = JSON.parse(json.out);
     assert.deepEqual(parsed.sections.map((s: { id: number }) => s.id), [1, 4, 5, 6]);
     assert.equal(parsed.memory.stackSize, 8192);
-    const bad = captureIo();
-    assert.equal(await main(["inspect", "package.json"], bad), 2);
-    assert.match(bad.err(), /not a \.polkavm file|too short/);
+    const bad = await cli("inspect", "package.json");
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /not a \.polkavm file|too short/);
   });
 });
 
@@ -162,13 +156,9 @@ describe("polkavm call: errors", () => {
   });
 
   it("pvmkit call: a spinning export runs out of its gas (exit 1)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pvmkit-call-"));
-    const file = join(dir, "errors.polkavm");
-    writeFileSync(file, errorProgram());
-    const io = captureIo();
-    assert.equal(await main(["call", file, "spin", "--gas", "100000"], io), 1);
-    assert.match(io.err(), /oog/);
-    rmSync(dir, { recursive: true });
+    const r = await cli("call", file("errors.polkavm", errorProgram()), "spin", "--gas", "100000");
+    assert.equal(r.code, 1);
+    assert.match(r.err, /oog/);
   });
 
   it("a memory limit refuses a program declaring gigabytes of data, before allocating it", () => {
