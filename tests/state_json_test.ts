@@ -12,7 +12,7 @@ const b = (...x: number[]) => new Uint8Array(x);
 
 describe("state JSON", () => {
   it("loads info with defaults, storage, preimages and lookups; derives items and octets", () => {
-    const { state } = stateFromJson({
+    const state = stateFromJson({
       services: {
         "7": {
           info: { balance: "18446744073709551615", created: 4, parent: 2 },
@@ -37,7 +37,7 @@ describe("state JSON", () => {
   });
 
   it("keeps items and octets as given", () => {
-    const { state } = stateFromJson({
+    const state = stateFromJson({
       services: { "1": { info: { items: 9, octets: 500 }, storage: { "0x01": "0x02" } } },
     });
     assert.deepEqual([state.info(1)!.items, state.info(1)!.octets], [9, 500n]);
@@ -47,9 +47,9 @@ describe("state JSON", () => {
     const loaded = stateFromJson({
       services: { "3": { info: { balance: 1000 }, storage: { "0x02": "0x05", "0x01": "0x09" } } },
     });
-    loaded.state.setStorage(3, b(1), undefined);
-    loaded.state.setStorage(3, b(0xff), b(7));
-    loaded.state.setInfo(4, { ...loaded.state.info(3)!, items: 0, octets: 0n, balance: 5n });
+    loaded.setStorage(3, b(1), undefined);
+    loaded.setStorage(3, b(0xff), b(7));
+    loaded.setInfo(4, { ...loaded.info(3)!, items: 0, octets: 0n, balance: 5n });
     const json = stateToJson(loaded) as { services: Record<string, { storage: unknown; info: { balance: string } }> };
     assert.deepEqual(Object.keys(json.services), ["3", "4"]);
     assert.deepEqual(json.services["3"].storage, { "0x02": "0x05", "0xff": "0x07" });
@@ -103,7 +103,7 @@ describe("state JSON", () => {
       authQueues: { "0": [HASH], "1": [] },
       stagingSet: [key(1), key(2)],
     };
-    const { state } = stateFromJson({ services: {}, ...chain });
+    const state = stateFromJson({ services: {}, ...chain });
     const p = state.privileges();
     assert.deepEqual([p.manager, p.assigners, p.delegator, p.registrar], [1, [2, 3], 4, 5]);
     assert.deepEqual([...p.alwaysAccumulate], [[9, 1000n]]);
@@ -113,7 +113,7 @@ describe("state JSON", () => {
     assert.deepEqual(state.stagingSet()?.map((k) => k[0]), [1, 2]);
     // What a run changes is saved, and loads back the same.
     state.setAuthQueue(2, [new Uint8Array(32).fill(0x22)]);
-    const saved = stateToJson({ state }) as Record<string, unknown>;
+    const saved = stateToJson(state) as Record<string, unknown>;
     assert.deepEqual(saved.privileges, chain.privileges);
     assert.deepEqual(saved.authQueues, { ...chain.authQueues, "2": ["0x" + "22".repeat(32)] });
     assert.deepEqual(saved.stagingSet, chain.stagingSet);

@@ -11,7 +11,8 @@ import type { HostFunctionSpec } from "../host/host.ts";
 import { combineObservers, formatHostCall, type RunObserver } from "../host/observe.ts";
 import type { LogEntry, LogOptions } from "../host/jam/general.ts";
 import type { InvocationResult } from "../host/jam/invocations.ts";
-import { type JsonServiceState, stateFromJson, StateJsonError, stateToJson } from "../host/jam/state_json.ts";
+import { stateFromJson, StateJsonError, stateToJson } from "../host/jam/state_json.ts";
+import type { InMemoryServiceState } from "../host/jam/state.ts";
 import { WHAT } from "../host/jam/constants.ts";
 import { ProgramError } from "../program/errors.ts";
 import { Jip6Recorder } from "../trace/jip6_writer.ts";
@@ -261,7 +262,7 @@ export function writeRecordedTrace(
 }
 
 /** Load a `--state` file (see state_json.ts for the format). */
-export function loadStateFile(path: string): JsonServiceState {
+export function loadStateFile(path: string): InMemoryServiceState {
   let json: unknown;
   try {
     json = JSON.parse(readText(path));
@@ -278,7 +279,7 @@ export function loadStateFile(path: string): JsonServiceState {
 }
 
 /** Write a state file. */
-export function saveStateFile(path: string, state: JsonServiceState): void {
+export function saveStateFile(path: string, state: InMemoryServiceState): void {
   writeBytes(path, JSON.stringify(stateToJson(state), null, 2) + "\n");
 }
 

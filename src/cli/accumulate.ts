@@ -7,7 +7,6 @@
 import { accumulate } from "../host/jam/invocations.ts";
 import type { FetchData } from "../host/jam/general.ts";
 import { InMemoryServiceState, type PendingTransfer } from "../host/jam/state.ts";
-import type { JsonServiceState } from "../host/jam/state_json.ts";
 import { stateFromJson } from "../host/jam/state_json.ts";
 import { flag, parseBounded, stringOption, UsageError } from "./_args.ts";
 import {
@@ -107,28 +106,28 @@ export async function accumulateCommand(argv: string[], io: CliIo): Promise<numb
     : parseBounded(balanceText, "--balance", 0n, (1n << 64n) - 1n);
 
   const code = loadServiceCode(file, flags.format);
-  const loaded: JsonServiceState = statePath === undefined ? stateFromJson({}) : loadStateFile(statePath);
-  const created = loaded.state.info(serviceId) === undefined;
-  if (created) loaded.state.setInfo(serviceId, InMemoryServiceState.emptyInfo({ balance }));
+  const state = statePath === undefined ? stateFromJson({}) : loadStateFile(statePath);
+  const created = state.info(serviceId) === undefined;
+  if (created) state.setInfo(serviceId, InMemoryServiceState.emptyInfo({ balance }));
   const { options, recorder, count } = invocationSetup(io, flags, code);
   const result = accumulate({
     ...options,
     timeslot,
     serviceId,
     inputCount,
-    state: loaded.state,
+    state,
     fetch,
   });
   writeRecordedTrace(io, flags, recorder);
-  if (saveTo !== undefined) saveStateFile(saveTo, loaded);
+  if (saveTo !== undefined) saveStateFile(saveTo, state);
   const stateNote = saveTo === undefined
     ? "not saved"
     : `${result.rolledBack ? "rolled back to the last checkpoint, " : ""}saved to ${saveTo}`;
-  const info = loaded.state.info(serviceId)!;
+  const info = state.info(serviceId)!;
   // What the accumulation produced besides state changes: reported, since the state file
   // keeps only the state.
-  const transfers = loaded.state.transfers();
-  const provisions = loaded.state.provisions();
+  const transfers = state.transfers();
+  const provisions = state.provisions();
   return printInvocation(
     io,
     flags,

@@ -111,7 +111,7 @@ export async function refineCommand(argv: string[], io: CliIo): Promise<number> 
   const exportsPath = stringOption(args, "exports");
 
   const code = loadServiceCode(file, flags.format);
-  const state = statePath === undefined ? undefined : loadStateFile(statePath).state;
+  const state = statePath === undefined ? undefined : loadStateFile(statePath);
   const { options, recorder, count } = invocationSetup(io, flags, code);
   const result = refine({
     ...options,

@@ -68,12 +68,6 @@ export class StateJsonError extends Error {
   }
 }
 
-/** A state loaded from JSON, which {@link stateToJson} writes back. */
-export interface JsonServiceState {
-  /** The state: everything loaded, and whatever a run changed since. */
-  readonly state: InMemoryServiceState;
-}
-
 const U64_MAX = (1n << 64n) - 1n;
 
 function fail(path: string, reason: string): never {
@@ -135,11 +129,11 @@ const hex = (b: Uint8Array) => "0x" + bytesToHex(b);
  * @example
  * ```ts
  * import { stateFromJson } from "./state_json.ts";
- * const { state } = stateFromJson({ services: { "7": { info: { balance: "1000" }, storage: { "0x01": "0x0203" } } } });
+ * const state = stateFromJson({ services: { "7": { info: { balance: "1000" }, storage: { "0x01": "0x0203" } } } });
  * console.log(state.info(7)?.balance, state.info(7)?.items, state.storage(7, new Uint8Array([1]))); // 1000n 1 Uint8Array(2) [ 2, 3 ]
  * ```
  */
-export function stateFromJson(json: unknown): JsonServiceState {
+export function stateFromJson(json: unknown): InMemoryServiceState {
   const state = new InMemoryServiceState();
   if (!isObject(json)) fail("(top level)", "expected an object with a services field");
   knownFields(json, "(top level)", ["services", "privileges", "authQueues", "stagingSet"]);
@@ -206,7 +200,7 @@ export function stateFromJson(json: unknown): JsonServiceState {
     }
   }
   loadChainState(json, state);
-  return { state };
+  return state;
 }
 
 /** The optional top-level `privileges`, `authQueues` and `stagingSet`. */
@@ -285,14 +279,13 @@ function chainStateToJson(state: InMemoryServiceState): Record<string, unknown> 
  * @example
  * ```ts
  * import { stateFromJson, stateToJson } from "./state_json.ts";
- * const loaded = stateFromJson({ services: { "7": { info: { balance: "1000" } } } });
- * loaded.state.setStorage(7, new Uint8Array([1]), new Uint8Array([2]));
- * const json = stateToJson(loaded) as { services: Record<string, { storage: unknown; info: { items: number } }> };
+ * const state = stateFromJson({ services: { "7": { info: { balance: "1000" } } } });
+ * state.setStorage(7, new Uint8Array([1]), new Uint8Array([2]));
+ * const json = stateToJson(state) as { services: Record<string, { storage: unknown; info: { items: number } }> };
  * console.log(json.services["7"].storage, json.services["7"].info.items); // { "0x01": "0x02" } 1
  * ```
  */
-export function stateToJson(loaded: JsonServiceState): unknown {
-  const { state } = loaded;
+export function stateToJson(state: InMemoryServiceState): unknown {
   const services: Record<string, unknown> = {};
   for (const service of state.serviceIds()) {
     const info = state.info(service)!;
