@@ -11,7 +11,7 @@ import type { Trace, TraceHostCall } from "../src/trace/jip6.ts";
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /** GP general natural decoding (written here from spec §3, independent of src/). */
-export function naturals(bytes: Uint8Array): bigint[] {
+function naturals(bytes: Uint8Array): bigint[] {
   const out: bigint[] = [];
   let i = 0;
   while (i < bytes.length) {

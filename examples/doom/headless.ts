@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     const t = performance.now();
     host.tick();
     ticking += performance.now() - t;
-    if (every > 0 && n % every === 0) await save(n);
+    if (n % every === 0) await save(n);
   }
   const fps = (frames - 1) / (ticking / 1000);
   console.log(

@@ -16,8 +16,8 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 (ISO 3309, as PNG uses) of `bytes`. */
-export function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
+/** The CRC-32 register (ISO 3309, as PNG uses) after `bytes`; the CRC is it XOR 0xffffffff. */
+function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
   for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return crc;
 }

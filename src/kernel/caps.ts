@@ -25,10 +25,8 @@ export const PAGE_FEE = 1500;
 export const MAX_VMS = 65535;
 /** Highest `ecalli` immediate that names a slot. */
 export const MAX_ECALLI_SLOT = 127;
-/** Slot of UNTYPED in VM 0. */
-export const UNTYPED_SLOT = 254;
-/** Protocol caps occupy slots 1..28 of VM 0. */
-export const PROTOCOL_CAPS = 28;
+/** Slots the JAR format reserves: UNTYPED's and the protocol caps' (defined with the format). */
+export { PROTOCOL_CAPS, UNTYPED_SLOT } from "../program/jar.ts";
 
 /** A child's status as its caller sees it in φ8. */
 export const ChildStatus = { reply: 0, trap: 1, panic: 2, oog: 3, fault: 4 } as const;

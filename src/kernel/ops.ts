@@ -10,6 +10,7 @@ import { copyCap, isCopyable } from "./caps.ts";
 import type { Kernel, KernelExit } from "./kernel.ts";
 import type { KernelVm } from "./vm.ts";
 import { newData } from "./pages.ts";
+import { PAGE_COUNT } from "../memory/memory.ts";
 
 /** Operation numbers of `ecall`. */
 export const EcallOp = {
@@ -26,7 +27,6 @@ export const EcallOp = {
 } as const;
 
 /** Pages in the 32-bit address space. */
-const ADDRESS_PAGES = 1 << 20;
 
 /** Perform the `ecall` of the active VM `vm` (its fee already paid). */
 export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
@@ -51,7 +51,7 @@ export function managementOp(k: Kernel, vm: KernelVm): KernelExit | undefined {
       if (accessCode > 1n) return k.what(vm, `${name}: access ${accessCode}`);
       const access = accessCode === 1n ? "rw" : "ro";
       if (first + count > BigInt(d.pageCount)) return k.what(vm, `${name}: pages past the cap`);
-      if (base + BigInt(d.pageCount) > BigInt(ADDRESS_PAGES)) return k.what(vm, `${name}: past 4 GiB`);
+      if (base + BigInt(d.pageCount) > BigInt(PAGE_COUNT)) return k.what(vm, `${name}: past 4 GiB`);
       if (d.basePage !== undefined && (BigInt(d.basePage) !== base || d.access !== access)) {
         return k.what(vm, `${name}: base/access differ from the first MAP`);
       }

@@ -17,6 +17,7 @@
  */
 import { JumpTable, type ProgramBlob } from "./blob.ts";
 import { ProgramError } from "./errors.ts";
+import { PAGE_COUNT } from "../memory/memory.ts";
 
 /** The magic bytes `JAR\x02`. */
 export const JAR_MAGIC: readonly number[] = [0x4a, 0x41, 0x52, 0x02];
@@ -25,11 +26,18 @@ export const JAR_HEADER_SIZE = 10;
 /** Manifest entry size in bytes (the v2 layout of the spec). */
 export const JAR_ENTRY_SIZE = 19;
 /** Pages in the 32-bit address space. */
-const ADDRESS_PAGES = 1 << 20;
 /** Most CODE caps per invocation (spec §13). */
 export const JAR_MAX_CODE_CAPS = 5;
+/** Protocol caps occupy slots 1..28 of VM 0. */
+export const PROTOCOL_CAPS = 28;
+/** Slot of UNTYPED in VM 0. */
+export const UNTYPED_SLOT = 254;
+
 /** Slots the kernel fills itself: protocol caps 1..28 and UNTYPED at 254. */
-export const JAR_RESERVED_SLOTS: ReadonlySet<number> = new Set([...Array.from({ length: 28 }, (_, i) => i + 1), 254]);
+export const JAR_RESERVED_SLOTS: ReadonlySet<number> = new Set([
+  ...Array.from({ length: PROTOCOL_CAPS }, (_, i) => i + 1),
+  UNTYPED_SLOT,
+]);
 
 /** One manifest entry. */
 export interface JarCapEntry {
@@ -174,7 +182,7 @@ export const JAR_V2: JarLayout = Object.freeze({
       if (slots.has(slot)) throw new ProgramError(`entry ${i}: slot ${slot} is already used by an earlier entry`, at);
       if (JAR_RESERVED_SLOTS.has(slot)) {
         throw new ProgramError(
-          `entry ${i}: slot ${slot} is reserved for ${slot === 254 ? "UNTYPED" : "a protocol cap"}`,
+          `entry ${i}: slot ${slot} is reserved for ${slot === UNTYPED_SLOT ? "UNTYPED" : "a protocol cap"}`,
           at,
         );
       }
@@ -190,7 +198,7 @@ export const JAR_V2: JarLayout = Object.freeze({
         continue;
       }
       if (pageCount === 0) throw new ProgramError(`entry ${i}: DATA cap of 0 pages`, at + 6);
-      if (basePage + pageCount > ADDRESS_PAGES) {
+      if (basePage + pageCount > PAGE_COUNT) {
         throw new ProgramError(
           `entry ${i}: pages [${basePage}, ${basePage + pageCount}) pass the 4 GiB address space`,
           at + 2,
