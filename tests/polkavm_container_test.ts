@@ -192,6 +192,13 @@ describe("polkavm container: malformed input", () => {
     assert.equal(parsePolkaVm(new Uint8Array(good)).blob.code.length, 1);
   });
 
+  it("the code section's counts are PolkaVM varints: non-shortest forms parse, as in PolkaVM", () => {
+    // jump-table length 0 as 0x80 0x00 and code length 1 as 0x80 0x01
+    const longForms = withLength([...good.slice(0, 13), 6, 7, 0x80, 0x00, 0, 0x80, 0x01, 0, 1, 0]);
+    const blob = parsePolkaVm(longForms).blob;
+    assert.deepEqual([blob.code.length, blob.jumpTable.count, [...blob.bitmask]], [1, 0, [1]]);
+  });
+
   it("header: magic, short input, version, length field", () => {
     expectError(new Uint8Array([0x50, 0x56]), 0, /too short/);
     expectError(withLength([0x50, 0x56, 0x4d, 1, ...good.slice(4)]), 3, /magic/);

@@ -70,6 +70,25 @@ export function parseBlob(bytes: Uint8Array, base = 0): ProgramBlob {
   const count = r.varint("jump table length");
   const entrySize = r.u8("jump table entry size");
   const codeLength = r.varint("code length");
+  return parseBlobBody(r, count, entrySize, codeLength);
+}
+
+/**
+ * The rest of a generic blob once its header (jump-table length and entry size, code
+ * length) is read, by whatever varint rules the container uses: jump table, code and
+ * bitmask, which must end exactly where `r`'s input does.
+ *
+ * @throws {ProgramError} naming the offset and reason on malformed input.
+ *
+ * @example
+ * ```ts
+ * import { parseBlobBody } from "./blob.ts";
+ * import { ByteReader } from "./reader.ts";
+ * const blob = parseBlobBody(new ByteReader(new Uint8Array([0xbe, 0x87, 0x09, 0x01])), 0, 0, 3);
+ * console.log(blob.code.length); // 3
+ * ```
+ */
+export function parseBlobBody(r: ByteReader, count: number, entrySize: number, codeLength: number): ProgramBlob {
   if (count * entrySize > r.remaining) {
     r.fail(`jump table of ${count} × ${entrySize} bytes runs past the end (${r.remaining} bytes remain)`);
   }

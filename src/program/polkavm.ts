@@ -9,8 +9,8 @@
  */
 import { ISA_POLKAVM_32, ISA_POLKAVM_64, ISA_V08_DRAFT, type IsaProfile } from "../isa/opcodes.ts";
 import type { MemoryRegion } from "../memory/memory.ts";
-import { concatBytes, parseBlob, type ProgramBlob } from "./blob.ts";
-import { encodeVarint } from "./reader.ts";
+import { concatBytes, parseBlobBody, type ProgramBlob } from "./blob.ts";
+import { ByteReader, encodeVarint } from "./reader.ts";
 import { ProgramError } from "./errors.ts";
 import { HALT_ADDRESS, Z_Z } from "./spi.ts";
 
@@ -290,7 +290,10 @@ function parseExports(s: Cursor): PolkaVmExport[] {
   return exports;
 }
 
-/** The code section: PolkaVM's fields are those of a generic blob, so it is parsed as one. */
+/**
+ * The code section: PolkaVM's fields are those of a generic blob; the header is read with
+ * PolkaVM's varints, the rest as a blob's.
+ */
 function parseCode(s: Cursor): ProgramBlob {
   const start = s.offset;
   const jumpTableCount = s.varint("jump table length");
@@ -301,7 +304,12 @@ function parseCode(s: Cursor): ProgramBlob {
     s.fail(`jump table of ${jumpTableCount} entries (at most ${MAX_JUMP_TABLE})`, start);
   }
   if (codeLength > MAX_CODE) s.fail(`code of ${codeLength} bytes (at most ${MAX_CODE})`, start);
-  return parseBlob(s.bytes.subarray(start, s.end), start);
+  return parseBlobBody(
+    new ByteReader(s.bytes.subarray(s.offset, s.end), 0, s.offset),
+    jumpTableCount,
+    entrySize,
+    codeLength,
+  );
 }
 
 /** Options for {@link polkaVmLayout}. */
